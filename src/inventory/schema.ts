@@ -1,0 +1,75 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export const addressSchema = z
+  .string()
+  .refine((value) => isIP(value) !== 0 || HOSTNAME.test(value), {
+    message: 'expected an IPv4 or IPv6 address or a DNS name',
+  });
+
+const port = z.number().int().min(1).max(65535);
+
+export const hostKeyCheckingSchema = z.enum(['strict', 'accept-new', 'off']);
+
+export const sshSchema = z.strictObject({
+  user: z.string().min(1).optional(),
+  port: port.optional(),
+  identity_file: z.string().min(1).optional(),
+  /** Use the ssh-agent at $SSH_AUTH_SOCK. */
+  agent: z.boolean().optional(),
+  /** Bastion as [user@]host[:port]; an alias from ~/.ssh/config works too. */
+  jump: z.string().min(1).optional(),
+  connect_timeout: z.number().positive().optional(),
+  host_key_checking: hostKeyCheckingSchema.optional(),
+  known_hosts_file: z.string().min(1).optional(),
+});
+
+export const becomeSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  method: z.literal('sudo').optional(),
+  /** Name of an environment variable holding the sudo password; the password itself never sits in the file. */
+  password_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
+  /** Ask for the sudo password on the terminal once per run. */
+  password_prompt: z.boolean().optional(),
+});
+
+const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)');
+export const labelsSchema = z.record(labelName, z.union([z.string(), z.number(), z.boolean()]).transform(String));
+
+export const varsSchema = z.record(z.string(), z.unknown());
+
+/** What every level (defaults, group, host) may set; merged with host > group > defaults. */
+const settingsShape = {
+  ssh: sshSchema.optional(),
+  become: becomeSchema.optional(),
+  labels: labelsSchema.optional(),
+  vars: varsSchema.optional(),
+};
+
+export const hostSchema = z.strictObject({
+  address: addressSchema.optional(),
+  groups: z.array(z.string().regex(NAME)).optional(),
+  ...settingsShape,
+});
+
+export const groupSchema = z.strictObject({
+  hosts: z.record(z.string().regex(NAME, 'expected a host name'), hostSchema.nullable()).optional(),
+  children: z.array(z.string().regex(NAME)).optional(),
+  ...settingsShape,
+});
+
+export const inventorySchema = z.strictObject({
+  defaults: z.strictObject(settingsShape).optional(),
+  groups: z.record(z.string().regex(NAME, 'expected a group name'), groupSchema.nullable()).optional(),
+  hosts: z.record(z.string().regex(NAME, 'expected a host name'), hostSchema.nullable()).optional(),
+  ssh_config_file: z.string().min(1).optional(),
+});
+
+export type InventoryFile = z.infer<typeof inventorySchema>;
+export type HostEntry = z.infer<typeof hostSchema>;
+export type SshSettings = z.infer<typeof sshSchema>;
+export type BecomeSettings = z.infer<typeof becomeSchema>;
+export type HostKeyChecking = z.infer<typeof hostKeyCheckingSchema>;

@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runLocal } from '../local/run.ts';
+import { LAB_BRIDGE, LAB_GATEWAY, labAddress, labDir, labKeyPath } from './layout.ts';
+
+/**
+ * How a lab host differs from the base image:
+ * - `default`: root and the deploy users log in with the lab key;
+ * - `password-only`: sshd refuses keys and takes passwords (a fresh VM, or "the host refuses the key").
+ */
+export type LabVariant = 'default' | 'password-only';
+
+export interface LabHost {
+  name: string;
+  index: number;
+  address: string;
+  variant: LabVariant;
+  pid: number;
+}
+
+const SSHD_DROP_INS: Record<LabVariant, string | undefined> = {
+  default: undefined,
+  'password-only': 'PubkeyAuthentication no\nPasswordAuthentication yes\nPermitRootLogin yes\n',
+};
+
+export async function bootLabHost(rootfs: string, name: string, index: number, variant: LabVariant): Promise<LabHost> {
+  const hostDir = join(labDir(), 'hosts', name);
+  await mkdir(hostDir, { recursive: true });
+  const address = labAddress(index);
+  const networkFile = join(hostDir, '10-host0.network');
+  await writeFile(
+    networkFile,
+    `[Match]\nName=host0\n\n[Network]\nAddress=${address}/24\nGateway=${LAB_GATEWAY}\nLinkLocalAddressing=no\n`,
+  );
+  const args = [
+    '-q', '-D', rootfs, '--boot', '--register=no', '--keep-unit', '--volatile=overlay', '--console=passive',
+    `--network-bridge=${LAB_BRIDGE}`, `--machine=${name}`, `--hostname=${name}`,
+    `--bind-ro=${networkFile}:/etc/systemd/network/10-host0.network`,
+  ];
+  const dropIn = SSHD_DROP_INS[variant];
+  if (dropIn) {
+    const dropInFile = join(hostDir, 'sshd-variant.conf');
+    await writeFile(dropInFile, dropIn);
+    args.push(`--bind-ro=${dropInFile}:/etc/ssh/sshd_config.d/00-lab-variant.conf`);
+  }
+  const log = openSync(join(hostDir, 'console.log'), 'w');
+  const child = spawn('systemd-nspawn', args, { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  child.unref();
+  if (child.pid === undefined) throw new Error(`systemd-nspawn did not start for ${name}`);
+  return { name, index, address, variant, pid: child.pid };
+}
+
+/** Waits until systemd in the host reports running (or degraded) over SSH with the lab key. */
+export async function waitForLabHost(host: LabHost, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // A password-only host refuses the key, so its readiness is read from inside instead.
+  const probe = host.variant === 'default' ? sshProbe(host.address) : nsenterProbe(host.pid);
+  let last = '';
+  while (Date.now() < deadline) {
+    const result = await probe();
+    last = (result.stdout + result.stderr).trim();
+    if (/^(running|degraded)/m.test(result.stdout) && (host.variant === 'default' || (await sshdListening(host.pid)))) return;
+    await sleep(250);
+  }
+  throw new Error(`lab host ${host.name} (${host.address}) did not come up within ${timeoutMs / 1000}s; last answer: ${last || 'none'}; console log in ${join(labDir(), 'hosts', host.name)}`);
+}
+
+function sshProbe(address: string) {
+  return () =>
+    runLocal('ssh', [
+      '-i', labKeyPath(), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
+      '-o', 'ConnectTimeout=2', '-o', 'LogLevel=ERROR', `root@${address}`, 'systemctl', 'is-system-running',
+    ], { timeoutMs: 5000 });
+}
+
+function nsenterProbe(nspawnPid: number) {
+  return async () => {
+    const init = await runLocal('cat', [`/proc/${nspawnPid}/task/${nspawnPid}/children`]);
+    const initPid = init.stdout.trim().split(/\s+/)[0];
+    if (!initPid) return init;
+    return runLocal('nsenter', ['-t', initPid, '-a', 'systemctl', 'is-system-running'], { timeoutMs: 5000 });
+  };
+}
+
+async function sshdListening(nspawnPid: number): Promise<boolean> {
+  const init = await runLocal('cat', [`/proc/${nspawnPid}/task/${nspawnPid}/children`]);
+  const initPid = init.stdout.trim().split(/\s+/)[0];
+  if (!initPid) return false;
+  const result = await runLocal('nsenter', ['-t', initPid, '-n', 'ss', '-ltn', 'sport = :22']);
+  return result.stdout.includes(':22');
+}

@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runLocal } from '../local/run.ts';
+import { bootLabHost, waitForLabHost, type LabHost, type LabVariant } from './boot.ts';
+import { labDir } from './layout.ts';
+import { ensureLabNetwork } from './network.ts';
+import { stopNspawn } from './processes.ts';
+import { ensureRootfs } from './rootfs.ts';
+
+export interface LabHostSpec {
+  name: string;
+  index: number;
+  variant?: LabVariant;
+}
+
+/** Why this machine cannot run the lab, or undefined when it can. */
+export async function labUnavailableReason(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'the lab needs root (systemd-nspawn, a bridge, debootstrap)';
+  for (const tool of ['systemd-nspawn', 'debootstrap', 'ssh', 'nsenter']) {
+    if ((await runLocal('sh', ['-c', `command -v ${tool}`])).code !== 0) {
+      return `${tool} is not installed (apt-get install -y debootstrap systemd-container openssh-client iproute2)`;
+    }
+  }
+  return undefined;
+}
+
+/** Boots the hosts in parallel and waits until each answers SSH; on failure stops what it started. */
+export async function startLab(specs: readonly LabHostSpec[], log: (line: string) => void = () => {}): Promise<LabHost[]> {
+  const rootfs = await ensureRootfs(log);
+  await ensureLabNetwork();
+  const hosts: LabHost[] = [];
+  try {
+    for (const spec of specs) hosts.push(await bootLabHost(rootfs, spec.name, spec.index, spec.variant ?? 'default'));
+    await Promise.all(hosts.map((host) => waitForLabHost(host)));
+    return hosts;
+  } catch (error) {
+    await stopLab(hosts);
+    throw error;
+  }
+}
+
+export async function stopLab(hosts: readonly LabHost[]): Promise<void> {
+  await Promise.all(hosts.map((host) => stopNspawn(host.pid, host.name)));
+}
+
+/** Runs a command inside a lab host without SSH (to tamper with it, or to look at it). */
+export async function runInLabHost(host: LabHost, command: string) {
+  const init = (await readFile(`/proc/${host.pid}/task/${host.pid}/children`, 'utf8')).trim().split(/\s+/)[0];
+  if (!init) throw new Error(`lab host ${host.name} has no init process`);
+  return runLocal('nsenter', ['-t', init, '-a', 'sh', '-c', command]);
+}
+
+// `fleet lab up` and `fleet lab down` remember the hosts they booted here.
+const statePath = () => join(labDir(), 'state.json');
+
+export async function readLabState(): Promise<LabHost[]> {
+  if (!existsSync(statePath())) return [];
+  return JSON.parse(await readFile(statePath(), 'utf8')) as LabHost[];
+}
+
+export async function writeLabState(hosts: readonly LabHost[]): Promise<void> {
+  if (hosts.length === 0) await rm(statePath(), { force: true });
+  else await writeFile(statePath(), `${JSON.stringify(hosts, null, 2)}\n`);
+}

@@ -1,0 +1,29 @@
+import { join } from 'node:path';
+
+/** Where the lab keeps its cached rootfs, key and state; override with FLEET_LAB_DIR. */
+export function labDir(): string {
+  return process.env.FLEET_LAB_DIR ?? '/var/lib/fleet-lab';
+}
+
+export const LAB_BRIDGE = 'fleetlab0';
+export const LAB_GATEWAY = '10.213.0.1';
+export const LAB_PREFIX = '10.213.0.';
+
+export function labKeyPath(): string {
+  return join(labDir(), 'id_ed25519');
+}
+
+/** Lab hosts are numbered; the number is the last octet of the address. */
+export function labAddress(index: number): string {
+  if (!Number.isInteger(index) || index < 2 || index > 254) throw new Error(`lab host index ${index} is outside 2..254`);
+  return `${LAB_PREFIX}${index}`;
+}
+
+/** Accounts baked into the lab image, for the tests of each login and sudo case. */
+export const LAB_ACCOUNTS = {
+  rootPassword: 'fleet-lab-root',
+  deployUser: 'deploy',
+  sudoPasswordUser: 'deploypw',
+  sudoPassword: 'fleet-lab-sudo',
+  noSudoUser: 'nosudo',
+} as const;

@@ -1,0 +1,11 @@
+import { runLocal, runLocalChecked } from '../local/run.ts';
+import { LAB_BRIDGE, LAB_GATEWAY } from './layout.ts';
+
+/** Creates the lab bridge once and raises the inotify limits that many booted containers need. */
+export async function ensureLabNetwork(): Promise<void> {
+  await runLocalChecked('sysctl', ['-q', '-w', 'fs.inotify.max_user_instances=8192', 'fs.inotify.max_user_watches=1048576']);
+  const existing = await runLocal('ip', ['-o', 'addr', 'show', 'dev', LAB_BRIDGE]);
+  if (existing.code !== 0) await runLocalChecked('ip', ['link', 'add', LAB_BRIDGE, 'type', 'bridge']);
+  if (!existing.stdout.includes(`${LAB_GATEWAY}/24`)) await runLocalChecked('ip', ['addr', 'add', `${LAB_GATEWAY}/24`, 'dev', LAB_BRIDGE]);
+  await runLocalChecked('ip', ['link', 'set', LAB_BRIDGE, 'up']);
+}

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** True when `pid` is still the systemd-nspawn process we started (pids get reused). */
+export function isOurNspawn(pid: number, machine: string): boolean {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args[0]?.endsWith('systemd-nspawn') === true && args.includes(`--machine=${machine}`);
+  } catch {
+    return false;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Stops one container: SIGTERM asks nspawn to power the container off; if it is still there after
+ * the grace period, end the container's init (nspawn's child) and then nspawn itself.
+ */
+export async function stopNspawn(pid: number, machine: string, graceMs = 8000): Promise<void> {
+  if (!isOurNspawn(pid, machine)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isOurNspawn(pid, machine)) return;
+    await sleep(100);
+  }
+  for (const child of childrenOf(pid)) {
+    try {
+      process.kill(child, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await sleep(300);
+  if (isOurNspawn(pid, machine)) process.kill(pid, 'SIGKILL');
+}

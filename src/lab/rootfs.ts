@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runLocalChecked } from '../local/run.ts';
+import { LAB_ACCOUNTS, labDir, labKeyPath } from './layout.ts';
+
+const SUITE = 'bookworm';
+const MIRROR = 'http://deb.debian.org/debian';
+// ufw is installed but left inactive: a host becomes a "ufw host" only when a test enables it.
+const PACKAGES = [
+  'systemd', 'systemd-sysv', 'openssh-server', 'dbus', 'iproute2', 'nftables', 'iptables', 'ufw',
+  'curl', 'ca-certificates', 'sudo', 'procps',
+];
+// Bump when the steps below change, so a stale cached image is rebuilt.
+const RECIPE_VERSION = 3;
+const READY_MARK = '.fleet-lab-ready';
+
+/** Returns the path of the lab's private key, creating the key pair on first use. */
+export async function ensureLabKey(): Promise<string> {
+  const keyPath = labKeyPath();
+  if (!existsSync(keyPath)) {
+    await mkdir(labDir(), { recursive: true });
+    await runLocalChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fleet-lab', '-f', keyPath]);
+  }
+  return keyPath;
+}
+
+/** Builds the base image once (about a minute) and reuses it while its recipe is unchanged. */
+export async function ensureRootfs(log: (line: string) => void = () => {}): Promise<string> {
+  const publicKey = await readFile(`${await ensureLabKey()}.pub`, 'utf8');
+  const recipe = JSON.stringify({ RECIPE_VERSION, SUITE, PACKAGES, publicKey, LAB_ACCOUNTS });
+  const hash = createHash('sha256').update(recipe).digest('hex').slice(0, 12);
+  const rootfs = join(labDir(), `rootfs-${hash}`);
+  if (existsSync(join(rootfs, READY_MARK))) return rootfs;
+
+  const building = `${rootfs}.building`;
+  await rm(building, { recursive: true, force: true });
+  log(`building the lab image in ${rootfs} (debootstrap ${SUITE}, about a minute, once)`);
+  await runLocalChecked('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, building, MIRROR]);
+  await configureRootfs(building, publicKey);
+  await writeFile(join(building, READY_MARK), recipe);
+  await rename(building, rootfs);
+  return rootfs;
+}
+
+async function configureRootfs(root: string, publicKey: string): Promise<void> {
+  const chroot = (...args: string[]) => runLocalChecked('chroot', [root, ...args]);
+  await chroot('systemctl', 'enable', 'systemd-networkd', 'ssh');
+  await chroot('systemctl', 'mask', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'console-getty.service');
+  // Each boot must take the name given by --hostname and get its own machine id.
+  await rm(join(root, 'etc/hostname'), { force: true });
+  await writeFile(join(root, 'etc/machine-id'), '');
+
+  await installAuthorizedKey(root, 'root', '/root', publicKey);
+  for (const user of [LAB_ACCOUNTS.deployUser, LAB_ACCOUNTS.sudoPasswordUser, LAB_ACCOUNTS.noSudoUser]) {
+    await chroot('useradd', '--create-home', '--shell', '/bin/bash', user);
+    await installAuthorizedKey(root, user, `/home/${user}`, publicKey);
+  }
+  await runLocalChecked('chroot', [root, 'chpasswd'], {
+    input: `root:${LAB_ACCOUNTS.rootPassword}\n${LAB_ACCOUNTS.sudoPasswordUser}:${LAB_ACCOUNTS.sudoPassword}\n`,
+  });
+  const sudoers = join(root, 'etc/sudoers.d/fleet-lab');
+  await writeFile(sudoers, `${LAB_ACCOUNTS.deployUser} ALL=(ALL) NOPASSWD:ALL\n${LAB_ACCOUNTS.sudoPasswordUser} ALL=(ALL) ALL\n`);
+  await chmod(sudoers, 0o440);
+}
+
+async function installAuthorizedKey(root: string, user: string, home: string, publicKey: string): Promise<void> {
+  const sshDir = join(root, home, '.ssh');
+  await mkdir(sshDir, { recursive: true, mode: 0o700 });
+  await writeFile(join(sshDir, 'authorized_keys'), publicKey, { mode: 0o600 });
+  await runLocalChecked('chroot', [root, 'chown', '-R', `${user}:${user}`, `${home}/.ssh`]);
+}

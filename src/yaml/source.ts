@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { UsageError } from '../errors.ts';
+
+export type Path = readonly (string | number)[];
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+/** A parsed YAML file that can still say where each value came from. */
+export interface YamlSource {
+  file: string;
+  data: unknown;
+  /** Where the value at `path` starts; with `key`, where its key starts (for unknown keys). */
+  positionOf(path: Path, key?: string): Position;
+}
+
+export async function readYamlSource(file: string): Promise<YamlSource> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${file}: cannot read the file: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  return parseYamlSource(file, text);
+}
+
+export function parseYamlSource(file: string, text: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    throw new UsageError(`${file}:${line}:${col}: invalid YAML: ${first.message.split('\n')[0]}`);
+  }
+  const positionAt = (offset: number | undefined): Position =>
+    offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
+  return {
+    file,
+    data: doc.toJS() ?? {},
+    positionOf(path, key) {
+      return positionAt(offsetOf(doc, path, key));
+    },
+  };
+}
+
+/** Walks down as far as the path exists and returns the deepest offset found. */
+function offsetOf(doc: Document, path: Path, key?: string): number | undefined {
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as Node | null)?.range?.[0];
+  for (const segment of key === undefined ? path : [...path, key]) {
+    const isLast = segment === key;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+      if (!pair) return offset;
+      const keyNode = pair.key as Node;
+      const valueNode = pair.value as Node | null;
+      offset = isLast || !valueNode?.range ? keyNode.range?.[0] : valueNode.range[0];
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment] as Node | undefined;
+      if (!item) return offset;
+      offset = item.range?.[0];
+      node = item;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
