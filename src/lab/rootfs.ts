@@ -11,9 +11,11 @@ const MIRROR = 'http://deb.debian.org/debian';
 const PACKAGES = [
   'systemd', 'systemd-sysv', 'openssh-server', 'dbus', 'iproute2', 'nftables', 'iptables', 'ufw',
   'curl', 'ca-certificates', 'sudo', 'procps',
+  // Resolves the container's own name, or sudo warns on every call.
+  'libnss-myhostname',
 ];
 // Bump when the steps below change, so a stale cached image is rebuilt.
-const RECIPE_VERSION = 3;
+const RECIPE_VERSION = 4;
 const READY_MARK = '.fleet-lab-ready';
 
 /** Returns the path of the lab's private key, creating the key pair on first use. */

@@ -1,0 +1,58 @@
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.ts';
+import { labUnavailableReason, readLabState, startLab, stopLab, writeLabState, type LabHostSpec } from '../../lab/lab.ts';
+import { renderLabInventory } from '../../lab/lab-inventory.ts';
+import { isOurNspawn } from '../../lab/processes.ts';
+import { color } from '../colors.ts';
+import { formatTable } from '../table.ts';
+
+// Hosts of `fleet lab up` use addresses from .11 upwards; the test suite uses .100 and above.
+const FIRST_INDEX = 11;
+
+export function registerLab(program: Command): void {
+  const lab = program
+    .command('lab')
+    .summary('boot or stop a local lab of real Debian hosts (root, systemd-nspawn)')
+    .description(
+      'A lab of real Debian 12 hosts with systemd and sshd, booted with systemd-nspawn on the bridge fleetlab0 (10.213.0.0/24). ' +
+        'Try fleet there before pointing it at production. Needs root, debootstrap and systemd-container; the first run builds ' +
+        'the base image (about a minute) and caches it in $FLEET_LAB_DIR (default /var/lib/fleet-lab).\n\n' +
+        'Example:\n  fleet lab up 3 --inventory lab.yaml && fleet ping lab.yaml && fleet lab down',
+    );
+  lab
+    .command('up')
+    .description('boot N hosts (default 3) and write an inventory that reaches them')
+    .argument('[count]', 'number of hosts', '3')
+    .option('--inventory <file>', 'write an inventory for the lab hosts here', 'lab-inventory.yaml')
+    .action(async (countText: string, options: { inventory: string }) => {
+      const count = Number(countText);
+      if (!Number.isInteger(count) || count < 1 || count > 100) throw new UsageError(`lab up ${countText}: expected a number of hosts from 1 to 100`);
+      const reason = await labUnavailableReason();
+      if (reason) throw new UsageError(`cannot run the lab here: ${reason}`);
+      const running = (await readLabState()).filter((host) => isOurNspawn(host.pid, host.name));
+      if (running.length > 0) throw new UsageError(`the lab is already up (${running.map((host) => host.name).join(', ')}); run fleet lab down first`);
+      const specs: LabHostSpec[] = Array.from({ length: count }, (_, i) => ({ name: `lab${i + 1}`, index: FIRST_INDEX + i }));
+      const started = Date.now();
+      const hosts = await startLab(specs, (line) => process.stderr.write(`${line}\n`));
+      await writeLabState(hosts);
+      await writeFile(options.inventory, renderLabInventory(hosts));
+      process.stdout.write(`${count} lab host(s) up in ${((Date.now() - started) / 1000).toFixed(1)}s; inventory written to ${options.inventory}\n`);
+    });
+  lab
+    .command('down')
+    .description('stop every host that fleet lab up started')
+    .action(async () => {
+      const hosts = await readLabState();
+      await stopLab(hosts);
+      await writeLabState([]);
+      process.stdout.write(`${hosts.length} lab host(s) stopped\n`);
+    });
+  lab
+    .command('status')
+    .description('list the lab hosts and whether they still run')
+    .action(async () => {
+      const rows = (await readLabState()).map((host) => [host.name, host.address, String(host.pid), isOurNspawn(host.pid, host.name) ? color.green('running') : color.red('gone')]);
+      process.stdout.write(rows.length ? `${formatTable([['host', 'address', 'pid', 'state'].map(color.dim), ...rows])}\n` : 'the lab is down\n');
+    });
+}

@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { shellQuote } from '../../connection/quote.ts';
+import { runOnHosts } from '../../engine/run-hosts.ts';
+import { collectBecomePasswords } from '../become-passwords.ts';
+import { addHostOptions, type CommonOptions } from '../common-options.ts';
+import { color } from '../colors.ts';
+import { exitCodeFor } from '../exit-codes.ts';
+import { loadSelectedHosts } from '../load-hosts.ts';
+import { createProgress, formatSeconds, paintStatus } from '../reporter.ts';
+import { formatTable } from '../table.ts';
+
+interface PingResult {
+  user: string;
+  become: 'yes' | 'not needed';
+  os: string;
+  arch: string;
+}
+
+// One round trip: architecture and OS name from the login shell.
+const PROBE = `uname -m; (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") || uname -s`;
+
+export function registerPing(program: Command): void {
+  addHostOptions(
+    program
+      .command('ping')
+      .summary('connect to every host and check that sudo works')
+      .description(
+        'Connects to every selected host in parallel over SSH, checks that become (sudo) works, and prints a recap with the OS and CPU architecture.\n\n' +
+          'Example:\n  fleet ping inventory.yaml --limit web --forks 20',
+      )
+      .argument('<inventory>', 'inventory YAML file'),
+  ).action(async (inventoryFile: string, options: CommonOptions) => {
+    const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const passwords = await collectBecomePasswords(hosts);
+    const progress = createProgress(hosts.length, 'pinging');
+    const outcomes = await runOnHosts<PingResult>(
+      hosts,
+      async ({ host, connection, report }) => {
+        report('probe');
+        const [arch = '?', os = '?'] = (await connection.execChecked('probe', PROBE)).trim().split('\n');
+        let become: PingResult['become'] = 'not needed';
+        if (host.become.enabled && host.ssh.user !== 'root') {
+          report('sudo');
+          await connection.execChecked('sudo', `test "$(id -u)" = 0 || { echo ${shellQuote('not root after sudo')} >&2; exit 1; }`, { sudo: true });
+          become = 'yes';
+        }
+        return { status: 'ok', result: { user: host.ssh.user, become, os, arch } };
+      },
+      {
+        forks: options.forks,
+        emit: progress.sink,
+        openOptions: (host) => ({ become: { enabled: host.become.enabled, password: passwords.get(host.name) } }),
+      },
+    );
+    progress.stop();
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ command: 'ping', hosts: outcomes }, null, 2)}\n`);
+    } else {
+      const rows = outcomes.map((outcome) => {
+        const result = outcome.result;
+        return [
+          outcome.host,
+          paintStatus(outcome.status),
+          result ? `${result.user}, sudo ${result.become}` : '',
+          result ? `${result.os} · ${result.arch}` : color.red(outcome.error?.message.split('\n')[0] ?? ''),
+          formatSeconds(outcome.durationMs),
+        ];
+      });
+      process.stdout.write(`\n${color.bold('PING RECAP')}\n${formatTable([['host', 'status', 'login', 'system', 'time'].map(color.dim), ...rows])}\n`);
+    }
+    process.exitCode = exitCodeFor(outcomes);
+  });
+}

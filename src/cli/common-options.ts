@@ -1,0 +1,30 @@
+import { Option, type Command } from 'commander';
+import { UsageError } from '../errors.ts';
+
+export interface CommonOptions {
+  limit?: string;
+  forks: number;
+  extraVars: string[];
+  json?: boolean;
+}
+
+export const DEFAULT_FORKS = 10;
+
+/** The options every command that talks to hosts takes, with the same words and defaults everywhere. */
+export function addHostOptions(command: Command): Command {
+  return command
+    .option('-l, --limit <pattern>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes (e.g. "web*,!web3")')
+    .addOption(
+      new Option('-f, --forks <n>', 'how many hosts to work on at once').default(DEFAULT_FORKS).argParser((value) => {
+        const forks = Number(value);
+        if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks ${value}: expected a whole number of at least 1`);
+        return forks;
+      }),
+    )
+    .option('-e, --extra-vars <key=value>', 'set a variable above every inventory level; repeatable; dots nest (-e node_exporter.port=9200)', collect, [])
+    .option('--json', 'print one JSON report on stdout instead of the recap (progress still goes to stderr)');
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

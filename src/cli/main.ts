@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { ExternalError, UsageError } from '../errors.ts';
+import { registerInventory } from './commands/inventory.ts';
+import { registerLab } from './commands/lab.ts';
+import { registerPing } from './commands/ping.ts';
+import { EXIT } from './exit-codes.ts';
+
+const program = new Command('fleet')
+  .description(
+    'Agentless provisioning of host observability over plain SSH: Node Exporter and Grafana Alloy on every host, ' +
+      'registered with a central Prometheus. Targets need only sshd and a POSIX shell.\n\n' +
+      'Start with:\n  fleet inventory inventory.yaml   validate the inventory and list the hosts\n' +
+      '  fleet ping inventory.yaml        check SSH and sudo on every host\n\n' +
+      'Exit codes: 0 success, 1 bad input (inventory, playbook, arguments), 2 a host failed, 4 a host was unreachable, 70 a bug in fleet.',
+  )
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerInventory(program);
+registerPing(program);
+registerLab(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = reportError(error);
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (or the help text).
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof UsageError || error instanceof ExternalError) {
+    process.stderr.write(`fleet: ${error.message}\n`);
+    return error instanceof UsageError ? EXIT.usage : EXIT.failed;
+  }
+  process.stderr.write(`fleet: internal error, please report it with the command you ran:\n${error instanceof Error ? error.stack : String(error)}\n`);
+  return EXIT.internal;
+}

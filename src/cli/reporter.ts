@@ -1,0 +1,54 @@
+import ora, { type Ora } from 'ora';
+import type { EventSink, HostOutcome, HostStatus } from '../engine/events.ts';
+import { color } from './colors.ts';
+
+const STATUS_COLOR: Record<HostStatus, (text: string) => string> = {
+  ok: color.green,
+  changed: color.yellow,
+  failed: color.red,
+  unreachable: color.magenta,
+};
+
+export function paintStatus(status: HostStatus): string {
+  return STATUS_COLOR[status](status === 'ok' || status === 'changed' ? status : status.toUpperCase());
+}
+
+export function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/**
+ * The one owner of the terminal while hosts run: a spinner line with the counts and each running
+ * host's step, and a persisted line per finished host. Quiet on stdout, so --json stays parseable.
+ */
+export function createProgress(total: number, verb: string): { sink: EventSink; stop: () => void } {
+  const running = new Map<string, string>();
+  const done: HostOutcome[] = [];
+  const interactive = process.stderr.isTTY === true;
+  const spinner: Ora | undefined = interactive ? ora({ stream: process.stderr }).start() : undefined;
+  const render = () => {
+    if (!spinner) return;
+    const count = (status: HostStatus) => done.filter((outcome) => outcome.status === status).length;
+    const steps = [...running].slice(0, 4).map(([host, step]) => `${host} (${step})`).join(', ');
+    const more = running.size > 4 ? ` +${running.size - 4}` : '';
+    spinner.text = `${verb} ${done.length}/${total} hosts · ${count('changed')} changed · ${count('failed') + count('unreachable')} failed${steps ? ` · ${steps}${more}` : ''}`;
+  };
+  const sink: EventSink = (event) => {
+    if (event.type === 'host-done') {
+      running.delete(event.host);
+      done.push(event.outcome);
+      const line = `${paintStatus(event.outcome.status)} ${event.host} ${color.dim(formatSeconds(event.outcome.durationMs))}${event.outcome.error ? ` ${event.outcome.error.message.split('\n')[0]}` : ''}`;
+      if (spinner) {
+        spinner.clear();
+        process.stderr.write(`${line}\n`);
+      } else {
+        process.stderr.write(`${line}\n`);
+      }
+    } else {
+      running.set(event.host, event.type === 'host-step' ? event.step : 'start');
+    }
+    render();
+  };
+  render();
+  return { sink, stop: () => spinner?.stop() };
+}

@@ -1,0 +1,172 @@
+import { readFile } from 'node:fs/promises';
+import { NodeSSH } from 'node-ssh';
+import type { ClientChannel, ConnectConfig } from 'ssh2';
+import type { SshTarget } from '../inventory/resolve.ts';
+import { classifyConnectError, HostError } from './errors.ts';
+import { verifyHostKey } from './host-key-check.ts';
+import { shellQuote } from './quote.ts';
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Run as root through sudo (ignored when the login user is root). */
+  sudo?: boolean;
+  timeoutMs?: number;
+  stdin?: string;
+}
+
+export interface OpenOptions {
+  /** Password login (bootstrap of fresh hosts). */
+  password?: string;
+  /** Wrap `sudo: true` commands in sudo, with this password when sudo asks for one. */
+  become?: { enabled: boolean; password?: string };
+  defaultTimeoutMs?: number;
+}
+
+// Printed by the shell that sudo starts: its absence on stderr means sudo itself refused.
+const SUDO_OK = '__fleet_sudo_ok__';
+
+/** One SSH session per host for the whole run: exec, upload, close. */
+export class Connection {
+  private constructor(
+    private readonly ssh: NodeSSH,
+    readonly target: SshTarget,
+    private readonly options: OpenOptions,
+    private readonly jump?: Connection,
+  ) {}
+
+  static async open(target: SshTarget, options: OpenOptions = {}): Promise<Connection> {
+    const jump = target.jump ? await Connection.openJump(target.jump, options) : undefined;
+    const where = `${target.user}@${target.host}:${target.port}${jump ? ` via ${target.jump!.host}:${target.jump!.port}` : ''}`;
+    const { authHandler, methods } = await authenticationMethods(target, options.password);
+    const hostKey: { failure?: HostError } = {};
+    const ssh = new NodeSSH();
+    try {
+      const config: ConnectConfig = {
+        host: target.host,
+        port: target.port,
+        username: target.user,
+        readyTimeout: target.connectTimeoutMs,
+        authHandler,
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          verifyHostKey(target, key).then(
+            () => verify(true),
+            (error: HostError) => {
+              hostKey.failure = error;
+              verify(false);
+            },
+          );
+        },
+      } as ConnectConfig;
+      if (jump) config.sock = await jump.forwardTo(target.host, target.port);
+      await ssh.connect(config as Parameters<NodeSSH['connect']>[0]);
+    } catch (error) {
+      ssh.dispose();
+      jump?.close();
+      throw hostKey.failure ?? classifyConnectError(error, where, methods);
+    }
+    return new Connection(ssh, target, options, jump);
+  }
+
+  private static async openJump(jump: SshTarget, options: OpenOptions): Promise<Connection> {
+    try {
+      return await Connection.open(jump, { defaultTimeoutMs: options.defaultTimeoutMs });
+    } catch (error) {
+      const failure = error as HostError;
+      throw new HostError(failure.kind, `jump host: ${failure.message}`);
+    }
+  }
+
+  private forwardTo(host: string, port: number): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.ssh.connection!.forwardOut('127.0.0.1', 0, host, port, (error, stream) => (error ? reject(error) : resolve(stream)));
+    });
+  }
+
+  /** Runs a shell command; a non-zero exit is a result, a refused sudo or a timeout is a HostError. */
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const become = options.sudo && this.target.user !== 'root' && (this.options.become?.enabled ?? true);
+    const password = this.options.become?.password;
+    const wrapped = become
+      ? `sudo ${password ? "-S -p ''" : '-n'} -- sh -c ${shellQuote(`echo ${SUDO_OK} >&2; ${command}`)}`
+      : command;
+    const stdin = become && password ? `${password}\n${options.stdin ?? ''}` : options.stdin;
+    const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs ?? 120_000;
+    let channel: ClientChannel | undefined;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      channel?.close();
+    }, timeoutMs);
+    try {
+      const result = await this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel: (c) => (channel = c) });
+      if (timedOut) throw new HostError('timeout', `command did not finish within ${timeoutMs / 1000}s: ${command.slice(0, 120)}`);
+      let stderr = result.stderr;
+      if (become) {
+        const marker = stderr.indexOf(`${SUDO_OK}\n`);
+        if (marker < 0) {
+          const reason = stderr.replace(/\[sudo\] password for [^:]*:\s*/g, '').trim().split('\n').slice(-2).join(' ');
+          throw new HostError('sudo', `sudo refused for ${this.target.user}: ${reason || `exit code ${result.code}`}${password ? '' : ' (if sudo needs a password, set become.password_env or become.password_prompt)'}`);
+        }
+        stderr = stderr.slice(0, marker) + stderr.slice(marker + SUDO_OK.length + 1);
+      }
+      return { code: result.code ?? (result.signal ? 128 : 255), stdout: result.stdout, stderr };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Like exec, but a non-zero exit is a HostError naming the step, the exit code and the last lines of stderr. */
+  async execChecked(step: string, command: string, options: ExecOptions = {}): Promise<string> {
+    const result = await this.exec(command, options);
+    if (result.code !== 0) {
+      const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
+      throw new HostError('command', `${step}: exit code ${result.code}${tail ? `: ${tail}` : ''}`);
+    }
+    return result.stdout;
+  }
+
+  /** Writes content to a remote path over SFTP, as the login user. */
+  async upload(content: string | Buffer, remotePath: string, mode = 0o600): Promise<void> {
+    await this.ssh.withSFTP(
+      (sftp) =>
+        new Promise<void>((resolve, reject) => {
+          sftp.writeFile(remotePath, content, { mode }, (error) => (error ? reject(error) : resolve()));
+        }),
+    );
+  }
+
+  close(): void {
+    this.ssh.dispose();
+    this.jump?.close();
+  }
+}
+
+async function authenticationMethods(target: SshTarget, password: string | undefined) {
+  const handlers: Record<string, unknown>[] = [];
+  const methods: string[] = [];
+  if (target.agent) {
+    handlers.push({ type: 'agent', username: target.user, agent: target.agent });
+    methods.push('ssh-agent');
+  }
+  for (const file of target.identityFiles) {
+    let key: Buffer;
+    try {
+      key = await readFile(file);
+    } catch {
+      continue;
+    }
+    handlers.push({ type: 'publickey', username: target.user, key });
+    methods.push(`key ${file}`);
+  }
+  if (password !== undefined) {
+    handlers.push({ type: 'password', username: target.user, password });
+    handlers.push({ type: 'keyboard-interactive', username: target.user, prompt: (_n: string, _i: string, _l: string, prompts: unknown[], finish: (answers: string[]) => void) => finish(prompts.map(() => password)) });
+    methods.push('password');
+  }
+  return { authHandler: handlers as unknown as ConnectConfig['authHandler'], methods };
+}

@@ -1,0 +1,150 @@
+import { existsSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { UsageError } from '../errors.ts';
+import type { Inventory } from './load.ts';
+import { mergeLayers, type Layer } from './merge.ts';
+import type { BecomeSettings, HostKeyChecking, SshSettings } from './schema.ts';
+import { loadSshConfig, type SshConfigLookup } from './ssh-config.ts';
+
+/** Where and how to open an SSH session, after inventory, ~/.ssh/config and defaults are combined. */
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  identityFiles: string[];
+  agent?: string;
+  jump?: SshTarget;
+  connectTimeoutMs: number;
+  hostKeyChecking: HostKeyChecking;
+  knownHostsFile: string;
+}
+
+export interface Become {
+  enabled: boolean;
+  passwordEnv?: string;
+  passwordPrompt: boolean;
+}
+
+export interface ResolvedHost {
+  name: string;
+  address: string;
+  groups: string[];
+  ssh: SshTarget;
+  become: Become;
+  labels: Record<string, string>;
+  vars: Record<string, unknown>;
+  /** Dotted setting path -> where its value came from (builtin, defaults, group NAME, host, ssh_config, -e). */
+  sources: Record<string, string>;
+}
+
+export interface ResolveOptions {
+  extraVars?: Record<string, unknown>;
+  /** The lowest layer of vars: fleet's built-in component defaults. */
+  builtinVars?: Record<string, unknown>;
+  sshConfig?: SshConfigLookup;
+}
+
+const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+export function resolveHosts(inventory: Inventory, options: ResolveOptions = {}): ResolvedHost[] {
+  const sshConfigFile = inventory.raw.ssh_config_file ? expandPath(inventory.raw.ssh_config_file, inventory.dir) : undefined;
+  const sshConfig = options.sshConfig ?? loadSshConfig(sshConfigFile);
+  return inventory.hosts.map((declared) => {
+    const groups = inventory.groups
+      .filter((group) => inventory.members.get(group)?.has(declared.name))
+      .sort((a, b) => inventory.depth.get(a)! - inventory.depth.get(b)!);
+    const settings = ({ ssh, become, labels, vars }: { ssh?: unknown; become?: unknown; labels?: unknown; vars?: unknown }) => ({ ssh, become, labels, vars });
+    const layers: Layer[] = [
+      { source: 'builtin', values: { vars: options.builtinVars ?? {} } },
+      { source: 'defaults', values: settings(inventory.raw.defaults ?? {}) },
+      ...groups.map((group) => ({ source: `group ${group}`, values: settings(inventory.raw.groups?.[group] ?? {}) })),
+      { source: 'host', values: settings(declared.entry) },
+      { source: '-e', values: { vars: options.extraVars ?? {} } },
+    ];
+    const merged = mergeLayers(layers);
+    const address = declared.entry.address ?? declared.name;
+    const sources = { ...merged.sources, address: declared.entry.address ? 'host' : 'host name' };
+    const ssh = resolveSshTarget(address, (merged.values.ssh ?? {}) as SshSettings, inventory.dir, sshConfig, sources, declared.name);
+    return {
+      name: declared.name,
+      address,
+      groups,
+      ssh,
+      become: resolveBecome((merged.values.become ?? {}) as BecomeSettings, ssh.user),
+      labels: (merged.values.labels ?? {}) as Record<string, string>,
+      vars: (merged.values.vars ?? {}) as Record<string, unknown>,
+      sources,
+    };
+  });
+}
+
+function resolveBecome(settings: BecomeSettings, user: string): Become {
+  // Root needs no sudo; everyone else becomes root unless told not to.
+  return {
+    enabled: settings.enabled ?? user !== 'root',
+    passwordEnv: settings.password_env,
+    passwordPrompt: settings.password_prompt ?? false,
+  };
+}
+
+function resolveSshTarget(
+  address: string,
+  settings: SshSettings,
+  baseDir: string,
+  sshConfig: SshConfigLookup,
+  sources: Record<string, string>,
+  hostName: string,
+): SshTarget {
+  const fromConfig = sshConfig(address);
+  const note = (key: string, value: unknown) => {
+    if (value !== undefined && sources[`ssh.${key}`] === undefined) sources[`ssh.${key}`] = 'ssh_config';
+  };
+  note('host_name', fromConfig.hostName);
+  note('user', fromConfig.user);
+  note('port', fromConfig.port);
+  note('identity_file', fromConfig.identityFiles[0]);
+  note('jump', fromConfig.proxyJump);
+
+  const identityFiles = settings.identity_file
+    ? [expandPath(settings.identity_file, baseDir)]
+    : fromConfig.identityFiles.length > 0
+      ? fromConfig.identityFiles.map((file) => expandPath(file, baseDir))
+      : DEFAULT_KEYS.map((key) => `${homedir()}/.ssh/${key}`).filter((file) => existsSync(file));
+  const agentSocket = process.env.SSH_AUTH_SOCK;
+  const jumpSpec = settings.jump ?? fromConfig.proxyJump;
+  const common = {
+    connectTimeoutMs: (settings.connect_timeout ?? 10) * 1000,
+    hostKeyChecking: settings.host_key_checking ?? 'strict',
+    knownHostsFile: expandPath(settings.known_hosts_file ?? '~/.ssh/known_hosts', baseDir),
+    agent: (settings.agent ?? true) && agentSocket ? agentSocket : undefined,
+  };
+  return {
+    host: fromConfig.hostName ?? address,
+    port: settings.port ?? fromConfig.port ?? 22,
+    user: settings.user ?? fromConfig.user ?? userInfo().username,
+    identityFiles,
+    jump: jumpSpec ? resolveJump(jumpSpec, sshConfig, identityFiles, common, hostName) : undefined,
+    ...common,
+  };
+}
+
+/** A jump host is `[user@]host[:port]` or an ~/.ssh/config alias; it uses the target's keys and checks. */
+function resolveJump(spec: string, sshConfig: SshConfigLookup, identityFiles: string[], common: Omit<SshTarget, 'host' | 'port' | 'user' | 'identityFiles' | 'jump'>, hostName: string): SshTarget {
+  const match = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(spec.split(',')[0]!.trim());
+  if (!match) throw new UsageError(`host ${hostName}: ssh.jump "${spec}" is not [user@]host[:port]`);
+  const alias = match[2]!.replace(/^\[|\]$/g, '');
+  const fromConfig = sshConfig(alias);
+  return {
+    host: fromConfig.hostName ?? alias,
+    port: match[3] ? Number(match[3]) : fromConfig.port ?? 22,
+    user: match[1] ?? fromConfig.user ?? userInfo().username,
+    identityFiles: fromConfig.identityFiles.length > 0 ? fromConfig.identityFiles.map((file) => expandPath(file, process.cwd())) : identityFiles,
+    ...common,
+  };
+}
+
+export function expandPath(path: string, baseDir: string): string {
+  if (path === '~' || path.startsWith('~/')) return `${homedir()}${path.slice(1)}`;
+  return isAbsolute(path) ? path : resolvePath(baseDir, path);
+}

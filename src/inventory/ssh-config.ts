@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import SSHConfig from 'ssh-config';
+
+/** The ~/.ssh/config values fleet honours, as ssh itself would compute them for `host`. */
+export interface SshConfigEntry {
+  hostName?: string;
+  user?: string;
+  port?: number;
+  identityFiles: string[];
+  proxyJump?: string;
+}
+
+export type SshConfigLookup = (host: string) => SshConfigEntry;
+
+/** Reads an ssh_config file; a missing file is an empty config, as for ssh. */
+export function loadSshConfig(file: string = `${homedir()}/.ssh/config`): SshConfigLookup {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return () => ({ identityFiles: [] });
+  }
+  const config = SSHConfig.parse(text);
+  return (host) => {
+    const computed = config.compute(host) as Record<string, string | string[] | undefined>;
+    const one = (key: string) => {
+      const value = computed[key];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const identity = computed.IdentityFile;
+    const port = one('Port');
+    const proxyJump = one('ProxyJump');
+    return {
+      hostName: one('HostName')?.replaceAll('%h', host),
+      user: one('User'),
+      port: port ? Number(port) : undefined,
+      identityFiles: identity === undefined ? [] : Array.isArray(identity) ? identity : [identity],
+      proxyJump: proxyJump && proxyJump.toLowerCase() !== 'none' ? proxyJump : undefined,
+    };
+  };
+}
