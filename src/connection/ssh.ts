@@ -97,14 +97,20 @@ export class Connection {
     const stdin = become && password ? `${password}\n${options.stdin ?? ''}` : options.stdin;
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs ?? 120_000;
     let channel: ClientChannel | undefined;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      channel?.close();
-    }, timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Ask sshd to kill the command, then stop waiting for it.
+        channel?.signal('KILL');
+        channel?.close();
+        reject(new HostError('timeout', `command did not finish within ${timeoutMs / 1000}s: ${command.slice(0, 120)}`));
+      }, timeoutMs);
+    });
     try {
-      const result = await this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel: (c) => (channel = c) });
-      if (timedOut) throw new HostError('timeout', `command did not finish within ${timeoutMs / 1000}s: ${command.slice(0, 120)}`);
+      const result = await Promise.race([
+        this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel: (c) => (channel = c) }),
+        timeout,
+      ]);
       let stderr = result.stderr;
       if (become) {
         const marker = stderr.indexOf(`${SUDO_OK}\n`);

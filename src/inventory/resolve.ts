@@ -124,13 +124,16 @@ function resolveSshTarget(
     port: settings.port ?? fromConfig.port ?? 22,
     user: settings.user ?? fromConfig.user ?? userInfo().username,
     identityFiles,
-    jump: jumpSpec ? resolveJump(jumpSpec, sshConfig, identityFiles, common, hostName) : undefined,
+    jump: jumpSpec ? resolveJump(jumpSpec, sshConfig, identityFiles, settings.user, common, hostName) : undefined,
     ...common,
   };
 }
 
-/** A jump host is `[user@]host[:port]` or an ~/.ssh/config alias; it uses the target's keys and checks. */
-function resolveJump(spec: string, sshConfig: SshConfigLookup, identityFiles: string[], common: Omit<SshTarget, 'host' | 'port' | 'user' | 'identityFiles' | 'jump'>, hostName: string): SshTarget {
+/**
+ * A jump host is `[user@]host[:port]` or an ~/.ssh/config alias. It uses the target's keys and host key
+ * policy, and the target's inventory user unless the spec or ~/.ssh/config names one.
+ */
+function resolveJump(spec: string, sshConfig: SshConfigLookup, identityFiles: string[], inventoryUser: string | undefined, common: Omit<SshTarget, 'host' | 'port' | 'user' | 'identityFiles' | 'jump'>, hostName: string): SshTarget {
   const match = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(spec.split(',')[0]!.trim());
   if (!match) throw new UsageError(`host ${hostName}: ssh.jump "${spec}" is not [user@]host[:port]`);
   const alias = match[2]!.replace(/^\[|\]$/g, '');
@@ -138,7 +141,7 @@ function resolveJump(spec: string, sshConfig: SshConfigLookup, identityFiles: st
   return {
     host: fromConfig.hostName ?? alias,
     port: match[3] ? Number(match[3]) : fromConfig.port ?? 22,
-    user: match[1] ?? fromConfig.user ?? userInfo().username,
+    user: match[1] ?? fromConfig.user ?? inventoryUser ?? userInfo().username,
     identityFiles: fromConfig.identityFiles.length > 0 ? fromConfig.identityFiles.map((file) => expandPath(file, process.cwd())) : identityFiles,
     ...common,
   };

@@ -56,15 +56,15 @@ export const hostSchema = z.strictObject({
 });
 
 export const groupSchema = z.strictObject({
-  hosts: z.record(z.string().regex(NAME, 'expected a host name'), hostSchema.nullable()).optional(),
+  hosts: z.record(z.string().regex(NAME, 'expected a host name'), hostSchema.nullable()).nullable().optional(),
   children: z.array(z.string().regex(NAME)).optional(),
   ...settingsShape,
 });
 
 export const inventorySchema = z.strictObject({
   defaults: z.strictObject(settingsShape).optional(),
-  groups: z.record(z.string().regex(NAME, 'expected a group name'), groupSchema.nullable()).optional(),
-  hosts: z.record(z.string().regex(NAME, 'expected a host name'), hostSchema.nullable()).optional(),
+  groups: z.record(z.string().regex(NAME, 'expected a group name'), groupSchema.nullable()).nullable().optional(),
+  hosts: z.record(z.string().regex(NAME, 'expected a host name'), hostSchema.nullable()).nullable().optional(),
   ssh_config_file: z.string().min(1).optional(),
 });
 

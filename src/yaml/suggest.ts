@@ -1,5 +1,8 @@
 /** The candidate closest to `word` by edit distance, if it is close enough to be a likely typo. */
 export function suggestClosest(word: string, candidates: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  const extension = candidates.find((candidate) => lower.length >= 4 && candidate.toLowerCase().startsWith(lower));
+  if (extension) return extension;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {

@@ -1,0 +1,35 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, inject } from 'vitest';
+import type { LabHost } from '../../src/lab/boot.ts';
+import { startLab, stopLab, type LabHostSpec } from '../../src/lab/lab.ts';
+import { renderLabInventory } from '../../src/lab/lab-inventory.ts';
+
+/** Non-empty when the lab cannot run here; suites use it with describe.skipIf. */
+export const labUnavailable = inject('labUnavailable');
+
+/**
+ * Boots the given hosts for one test file and stops exactly those processes afterwards, even when
+ * tests fail. Each file picks its own address indexes (see INDEXES) so files can run in parallel.
+ */
+export function useLabHosts(specs: LabHostSpec[]): LabHost[] {
+  const hosts: LabHost[] = [];
+  beforeAll(async () => {
+    if (labUnavailable) return;
+    hosts.push(...(await startLab(specs)));
+  });
+  afterAll(async () => {
+    await stopLab(hosts);
+  });
+  return hosts;
+}
+
+/** Writes an inventory for lab hosts into a fresh temporary folder; `extra` is appended verbatim. */
+export async function writeLabInventory(hosts: readonly LabHost[], extra = ''): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fleet-test-'));
+  const file = join(dir, 'inventory.yaml');
+  const knownHosts = join(dir, 'known_hosts');
+  await writeFile(file, renderLabInventory(hosts).replace(/known_hosts_file: .*/, `known_hosts_file: ${knownHosts}`) + extra);
+  return { dir, file };
+}
