@@ -91,17 +91,17 @@ export class Connection {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const become = options.sudo && this.target.user !== 'root' && (this.options.become?.enabled ?? true);
     const password = this.options.become?.password;
-    const wrapped = become
-      ? `sudo ${password ? "-S -p ''" : '-n'} -- sh -c ${shellQuote(`echo ${SUDO_OK} >&2; ${command}`)}`
-      : command;
-    const stdin = become && password ? `${password}\n${options.stdin ?? ''}` : options.stdin;
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs ?? 120_000;
+    const bounded = withRemoteTimeout(command, timeoutMs);
+    const wrapped = become
+      ? `sudo ${password ? "-S -p ''" : '-n'} -- sh -c ${shellQuote(`echo ${SUDO_OK} >&2; ${bounded}`)}`
+      : bounded;
+    const stdin = become && password ? `${password}\n${options.stdin ?? ''}` : options.stdin;
     let channel: ClientChannel | undefined;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        // Ask sshd to kill the command, then stop waiting for it.
-        channel?.signal('KILL');
+        // The remote `timeout` ends the command itself; stop waiting for it.
         channel?.close();
         reject(new HostError('timeout', `command did not finish within ${timeoutMs / 1000}s: ${command.slice(0, 120)}`));
       }, timeoutMs);
@@ -150,6 +150,16 @@ export class Connection {
     this.ssh.dispose();
     this.jump?.close();
   }
+}
+
+/**
+ * sshd does not end a command when its channel closes, so the command bounds itself with coreutils
+ * `timeout` where the host has it (plain sh -c elsewhere: the client still stops waiting).
+ */
+function withRemoteTimeout(command: string, timeoutMs: number): string {
+  const seconds = Math.ceil(timeoutMs / 1000);
+  const quoted = shellQuote(command);
+  return `if command -v timeout >/dev/null 2>&1; then timeout -s KILL ${seconds} sh -c ${quoted}; else sh -c ${quoted}; fi`;
 }
 
 async function authenticationMethods(target: SshTarget, password: string | undefined) {

@@ -70,6 +70,7 @@ describe.skipIf(labUnavailable)('SSH layer against lab hosts', () => {
     expect(error.kind).toBe('timeout');
     expect(await connection.exec('echo still usable')).toMatchObject({ stdout: 'still usable\n' });
     // The timed-out command was killed on the host, not left running.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     expect((await connection.exec('pgrep -x sleep')).code).toBe(1);
     connection.close();
   });
