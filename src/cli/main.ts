@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExternalError, UsageError } from '../errors.ts';
 import { registerInventory } from './commands/inventory.ts';
+import { registerApply } from './commands/apply.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerPing } from './commands/ping.ts';
 import { EXIT } from './exit-codes.ts';
@@ -19,6 +20,7 @@ const program = new Command('fleet')
 
 registerInventory(program);
 registerPing(program);
+registerApply(program);
 registerLab(program);
 
 try {

@@ -1,0 +1,34 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.ts';
+import { readYamlSource } from '../yaml/source.ts';
+import { describeIssues } from '../yaml/zod-issues.ts';
+import { playbookSchema, type Playbook } from './schema.ts';
+
+/** fleet's own folder, holding the shipped playbooks/ and templates/. */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface LoadedPlaybook {
+  file: string;
+  playbook: Playbook;
+}
+
+/** Finds a playbook by path, or by name next to the inventory (playbooks/NAME.yaml), or among fleet's own. */
+export function findPlaybook(nameOrPath: string, inventoryDir: string): string {
+  const candidates = [
+    resolve(nameOrPath),
+    join(inventoryDir, 'playbooks', `${nameOrPath}.yaml`),
+    join(PACKAGE_ROOT, 'playbooks', `${nameOrPath}.yaml`),
+  ];
+  const found = candidates.find((candidate) => existsSync(candidate) && candidate.endsWith('.yaml'));
+  if (!found) throw new UsageError(`playbook "${nameOrPath}" not found; looked for ${candidates.join(', ')}`);
+  return found;
+}
+
+export async function loadPlaybook(file: string): Promise<LoadedPlaybook> {
+  const source = await readYamlSource(file);
+  const parsed = playbookSchema.safeParse(source.data);
+  if (!parsed.success) throw new UsageError(describeIssues(source, playbookSchema, parsed.error.issues).join('\n'));
+  return { file, playbook: parsed.data };
+}

@@ -1,0 +1,74 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { dirname, basename } from 'node:path';
+import { shellCommand, shellQuote } from '../connection/quote.ts';
+import type { Connection } from '../connection/ssh.ts';
+import { parsePathState, pathStateCommand } from '../facts/path-state.ts';
+import type { Change, FactRequest, Resource } from './types.ts';
+
+export interface FileSpec {
+  path: string;
+  content: string;
+  mode: string;
+  owner: string;
+  group: string;
+  /** Keep the content out of diffs and reports (it holds a password hash or a token). */
+  sensitive?: boolean;
+  tags?: string[];
+}
+
+const HIDDEN = '(sensitive content hidden)\n';
+
+/** A file with exact content and metadata, written atomically: temporary file in the same folder, then rename. */
+export function fileResource(spec: FileSpec): Resource {
+  const id = `file ${spec.path}`;
+  const digest = createHash('sha256').update(spec.content).digest('hex');
+  return {
+    id,
+    tags: spec.tags ?? [],
+    facts: (): FactRequest[] => [{ key: `path:${spec.path}`, command: pathStateCommand(spec.path) }],
+    plan(facts) {
+      const state = parsePathState(facts.get(`path:${spec.path}`) ?? '');
+      const after = spec.sensitive ? HIDDEN : spec.content;
+      if (!state.exists) return { resource: id, action: 'create', reason: `new file, mode ${spec.mode}, ${spec.owner}:${spec.group}`, diff: { before: '', after } };
+      if (state.type !== 'file') return { resource: id, action: 'update', reason: `replaces a ${state.type} with a file`, diff: { before: '', after } };
+      const differences: string[] = [];
+      if (state.sha256 !== digest) differences.push('content differs');
+      if (state.mode !== spec.mode) differences.push(`mode ${state.mode} -> ${spec.mode}`);
+      if (state.owner !== spec.owner || state.group !== spec.group) differences.push(`owner ${state.owner}:${state.group} -> ${spec.owner}:${spec.group}`);
+      if (differences.length === 0) return { resource: id, action: 'same', reason: 'content, mode and owner match' };
+      return { resource: id, action: 'update', reason: differences.join(', '), diff: state.sha256 !== digest ? { before: '', after } : undefined };
+    },
+    async readBefore(connection, change) {
+      if (change.action !== 'update' || !change.diff) return;
+      change.diff.before = spec.sensitive ? HIDDEN : await connection.execChecked(`read ${spec.path}`, shellCommand('cat', spec.path), { sudo: true });
+    },
+    async apply(connection, change) {
+      if (change.reason.includes('content differs') || change.action === 'create' || change.reason.startsWith('replaces')) {
+        await writeAtomically(connection, spec);
+      } else {
+        await connection.execChecked(
+          `set mode and owner of ${spec.path}`,
+          `${shellCommand('chmod', spec.mode, spec.path)} && ${shellCommand('chown', `${spec.owner}:${spec.group}`, spec.path)}`,
+          { sudo: true },
+        );
+      }
+    },
+  };
+}
+
+/**
+ * Uploads to a private temporary file, then installs it next to the destination and renames it into
+ * place. A dropped connection leaves either the old file or the new one, never half of it.
+ */
+export async function writeAtomically(connection: Connection, spec: Pick<FileSpec, 'path' | 'content' | 'mode' | 'owner' | 'group'>): Promise<void> {
+  const suffix = randomBytes(6).toString('hex');
+  const upload = `/tmp/.fleet-upload-${suffix}`;
+  const staged = `${dirname(spec.path)}/.${basename(spec.path)}.fleet-${suffix}`;
+  await connection.upload(spec.content, upload, 0o600);
+  const script = [
+    `trap ${shellQuote(`rm -f ${shellQuote(upload)} ${shellQuote(staged)}`)} EXIT`,
+    shellCommand('install', '-m', spec.mode, '-o', spec.owner, '-g', spec.group, upload, staged),
+    shellCommand('mv', '-f', staged, spec.path),
+  ].join(' && ');
+  await connection.execChecked(`write ${spec.path}`, script, { sudo: true });
+}

@@ -1,0 +1,33 @@
+import type { Connection } from '../connection/ssh.ts';
+
+/** The closed vocabulary of a plan, as in Terraform and Pulumi. */
+export type Action = 'create' | 'update' | 'delete' | 'same';
+
+export interface Change {
+  /** `kind path`, e.g. `file /etc/alloy/config.alloy`. */
+  resource: string;
+  action: Action;
+  /** Why nothing changes, or what changes: "content differs", "mode 0600 -> 0644". */
+  reason: string;
+  /** Text before and after, for --diff (secrets already masked). */
+  diff?: { before: string; after: string };
+}
+
+/** Facts are gathered for all resources of a host in one command; each resource reads its own part. */
+export interface FactRequest {
+  key: string;
+  command: string;
+}
+
+export interface Resource {
+  id: string;
+  tags: string[];
+  /** The shell commands whose output `plan` needs; they only read. */
+  facts(): FactRequest[];
+  /** Compares desired state with the facts; never touches the host. */
+  plan(facts: ReadonlyMap<string, string>): Change;
+  /** Makes the change planned; only called when the plan said create, update or delete. */
+  apply(connection: Connection, change: Change): Promise<void>;
+  /** Fills in `diff.before` when the plan needs the old text (one extra read, only with --diff). */
+  readBefore?(connection: Connection, change: Change): Promise<void>;
+}

@@ -1,0 +1,21 @@
+import Handlebars from 'handlebars';
+import { UsageError } from '../errors.ts';
+
+// One environment for the whole program; config files are not HTML, so nothing is escaped.
+const handlebars = Handlebars.create();
+
+/**
+ * Renders a template with strict variables: a missing variable is an error naming the template,
+ * its line and column and the variable, never an empty string.
+ */
+export function renderTemplate(name: string, source: string, context: Record<string, unknown>): string {
+  try {
+    return handlebars.compile(source, { strict: true, noEscape: true })(context);
+  } catch (error) {
+    const message = (error as Error).message;
+    const missing = /"([^"]+)" not defined in .*? - (\d+):(\d+)/.exec(message);
+    if (missing) throw new UsageError(`${name}:${missing[2]}:${Number(missing[3]) + 1}: variable "${missing[1]}" is not defined for this host; set it in the inventory (vars:) or with -e`);
+    const parse = /Parse error on line (\d+):/.exec(message);
+    throw new UsageError(`${name}${parse ? `:${parse[1]}` : ''}: template error: ${message.split('\n').slice(0, 4).join(' ')}`);
+  }
+}

@@ -1,0 +1,22 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findPlaybook, loadPlaybook } from '../../../src/playbook/load.ts';
+import { writeTempFiles } from '../../helpers/temp-files.ts';
+
+describe('loadPlaybook', () => {
+  it('loads the shipped site playbook', async () => {
+    const { playbook } = await loadPlaybook(findPlaybook('site', '/nonexistent'));
+    expect(playbook.tasks.map((task) => Object.keys(task).filter((key) => key !== 'name' && key !== 'tags'))).toEqual([['directory'], ['template']]);
+  });
+
+  it('reports a bad mode, an unknown key and a task with two kinds at file:line:col', async () => {
+    const dir = writeTempFiles({
+      'p.yaml': 'tasks:\n  - file: { path: /etc/a, content: x, mode: 644 }\n  - directory: { path: /etc/b, mdoe: "0755" }\n  - directory: { path: /etc/c }\n    file: { path: /etc/d, content: y }\n',
+    });
+    const error = await loadPlaybook(join(dir, 'p.yaml')).catch((caught: Error) => caught);
+    const lines = (error as Error).message.replaceAll(join(dir, 'p.yaml'), 'p.yaml').split('\n');
+    expect(lines).toContain('p.yaml:2:45: tasks.0.file.mode: expected a string, found number 644');
+    expect(lines).toContain('p.yaml:3:32: tasks.1.directory.mdoe: unknown key; did you mean "mode"?');
+    expect(lines).toContain('p.yaml:4:5: tasks.2: expected exactly one of directory, file, template in each task, found a mapping');
+  });
+});
