@@ -136,14 +136,28 @@ export class Connection {
     return result.stdout;
   }
 
-  /** Writes content to a remote path over SFTP, as the login user. */
+  /** Writes content to a remote path over SFTP, as the login user; fails if the session drops meanwhile. */
   async upload(content: string | Buffer, remotePath: string, mode = 0o600): Promise<void> {
-    await this.ssh.withSFTP(
-      (sftp) =>
-        new Promise<void>((resolve, reject) => {
-          sftp.writeFile(remotePath, content, { mode }, (error) => (error ? reject(error) : resolve()));
-        }),
-    );
+    const client = this.ssh.connection;
+    if (!client) throw new HostError('unreachable', `the SSH session to ${this.target.host} is closed`);
+    let onClose = () => {};
+    const closed = new Promise<never>((_, reject) => {
+      onClose = () => reject(new HostError('unreachable', `the SSH session to ${this.target.host} closed during the upload of ${remotePath}`));
+      client.once('close', onClose);
+    });
+    try {
+      await Promise.race([
+        this.ssh.withSFTP(
+          (sftp) =>
+            new Promise<void>((resolve, reject) => {
+              sftp.writeFile(remotePath, content, { mode }, (error) => (error ? reject(error) : resolve()));
+            }),
+        ),
+        closed,
+      ]);
+    } finally {
+      client.removeListener('close', onClose);
+    }
   }
 
   close(): void {
