@@ -10,5 +10,8 @@ fleet lab down >/dev/null
 fleet lab up 3 --inventory lab-inventory.yaml
 fleet inventory lab-inventory.yaml
 fleet ping lab-inventory.yaml
+fleet apply lab-inventory.yaml --diff
+echo "--- a second apply changes nothing:"
+fleet apply lab-inventory.yaml
 echo
 echo "The lab is still up: try 'node bin/fleet.js ping lab-inventory.yaml', then 'node bin/fleet.js lab down'."
