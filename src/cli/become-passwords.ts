@@ -21,3 +21,8 @@ export async function collectBecomePasswords(hosts: readonly ResolvedHost[]): Pr
   }
   return passwords;
 }
+
+/** The connection options that carry each host's become settings and password. */
+export function becomeOpenOptions(passwords: ReadonlyMap<string, string>) {
+  return (host: ResolvedHost) => ({ become: { enabled: host.become.enabled, password: passwords.get(host.name) } });
+}

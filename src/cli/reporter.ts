@@ -38,12 +38,8 @@ export function createProgress(total: number, verb: string): { sink: EventSink; 
       running.delete(event.host);
       done.push(event.outcome);
       const line = `${paintStatus(event.outcome.status)} ${event.host} ${color.dim(formatSeconds(event.outcome.durationMs))}${event.outcome.error ? ` ${event.outcome.error.message.split('\n')[0]}` : ''}`;
-      if (spinner) {
-        spinner.clear();
-        process.stderr.write(`${line}\n`);
-      } else {
-        process.stderr.write(`${line}\n`);
-      }
+      spinner?.clear();
+      process.stderr.write(`${line}\n`);
     } else {
       running.set(event.host, event.type === 'host-step' ? event.step : 'start');
     }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runLocal } from '../local/run.ts';
 import { LAB_BRIDGE, LAB_GATEWAY, labAddress, labDir, labKeyPath } from './layout.ts';
+import { containerInitPid } from './processes.ts';
 
 /**
  * How a lab host differs from the base image:
@@ -79,17 +80,14 @@ function sshProbe(address: string) {
 
 function nsenterProbe(nspawnPid: number) {
   return async () => {
-    const init = await runLocal('cat', [`/proc/${nspawnPid}/task/${nspawnPid}/children`]);
-    const initPid = init.stdout.trim().split(/\s+/)[0];
-    if (!initPid) return init;
-    return runLocal('nsenter', ['-t', initPid, '-a', 'systemctl', 'is-system-running'], { timeoutMs: 5000 });
+    const init = containerInitPid(nspawnPid);
+    return init ? runLocal('nsenter', ['-t', String(init), '-a', 'systemctl', 'is-system-running'], { timeoutMs: 5000 }) : { code: 1, stdout: '', stderr: '' };
   };
 }
 
 async function sshdListening(nspawnPid: number): Promise<boolean> {
-  const init = await runLocal('cat', [`/proc/${nspawnPid}/task/${nspawnPid}/children`]);
-  const initPid = init.stdout.trim().split(/\s+/)[0];
-  if (!initPid) return false;
-  const result = await runLocal('nsenter', ['-t', initPid, '-n', 'ss', '-ltn', 'sport = :22']);
+  const init = containerInitPid(nspawnPid);
+  if (!init) return false;
+  const result = await runLocal('nsenter', ['-t', String(init), '-n', 'ss', '-ltn', 'sport = :22']);
   return result.stdout.includes(':22');
 }

@@ -5,7 +5,7 @@ import { runLocal } from '../local/run.ts';
 import { bootLabHost, waitForLabHost, type LabHost, type LabVariant } from './boot.ts';
 import { labDir } from './layout.ts';
 import { ensureLabNetwork } from './network.ts';
-import { stopNspawn } from './processes.ts';
+import { containerInitPid, stopNspawn } from './processes.ts';
 import { ensureRootfs } from './rootfs.ts';
 
 export interface LabHostSpec {
@@ -46,9 +46,9 @@ export async function stopLab(hosts: readonly LabHost[]): Promise<void> {
 
 /** Runs a command inside a lab host without SSH (to tamper with it, or to look at it). */
 export async function runInLabHost(host: LabHost, command: string) {
-  const init = (await readFile(`/proc/${host.pid}/task/${host.pid}/children`, 'utf8')).trim().split(/\s+/)[0];
+  const init = containerInitPid(host.pid);
   if (!init) throw new Error(`lab host ${host.name} has no init process`);
-  return runLocal('nsenter', ['-t', init, '-a', 'sh', '-c', command]);
+  return runLocal('nsenter', ['-t', String(init), '-a', 'sh', '-c', command]);
 }
 
 // `fleet lab up` and `fleet lab down` remember the hosts they booted here.

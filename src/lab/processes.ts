@@ -19,6 +19,11 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+/** The container's own init (systemd), the one child of its nspawn process. */
+export function containerInitPid(nspawnPid: number): number | undefined {
+  return childrenOf(nspawnPid)[0];
+}
+
 /**
  * Stops one container: SIGTERM asks nspawn to power the container off; if it is still there after
  * the grace period, end the container's init (nspawn's child) and then nspawn itself.

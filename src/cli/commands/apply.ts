@@ -5,7 +5,7 @@ import { UsageError } from '../../errors.ts';
 import { buildHostResources } from '../../playbook/build-resources.ts';
 import { findPlaybook, loadPlaybook } from '../../playbook/load.ts';
 import type { Change, Resource } from '../../resources/types.ts';
-import { collectBecomePasswords } from '../become-passwords.ts';
+import { becomeOpenOptions, collectBecomePasswords } from '../become-passwords.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { color } from '../colors.ts';
 import { exitCodeFor } from '../exit-codes.ts';
@@ -68,7 +68,7 @@ export function registerApply(program: Command): void {
       {
         forks: options.forks,
         emit: progress.sink,
-        openOptions: (host) => ({ become: { enabled: host.become.enabled, password: passwords.get(host.name) } }),
+        openOptions: becomeOpenOptions(passwords),
       },
     );
     progress.stop();

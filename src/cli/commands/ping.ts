@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { shellQuote } from '../../connection/quote.ts';
 import { runOnHosts } from '../../engine/run-hosts.ts';
-import { collectBecomePasswords } from '../become-passwords.ts';
+import { becomeOpenOptions, collectBecomePasswords } from '../become-passwords.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { color } from '../colors.ts';
 import { exitCodeFor } from '../exit-codes.ts';
@@ -49,7 +49,7 @@ export function registerPing(program: Command): void {
       {
         forks: options.forks,
         emit: progress.sink,
-        openOptions: (host) => ({ become: { enabled: host.become.enabled, password: passwords.get(host.name) } }),
+        openOptions: becomeOpenOptions(passwords),
       },
     );
     progress.stop();
