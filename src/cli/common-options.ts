@@ -10,19 +10,23 @@ export interface CommonOptions {
 
 export const DEFAULT_FORKS = 10;
 
-/** The options every command that talks to hosts takes, with the same words and defaults everywhere. */
-export function addHostOptions(command: Command): Command {
+/** --limit, -e and --json, with the same words everywhere, for every command that selects hosts. */
+export function addSelectionOptions(command: Command): Command {
   return command
     .option('-l, --limit <pattern>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes (e.g. "web*,!web3")')
-    .addOption(
+    .option('-e, --extra-vars <key=value>', 'set a variable above every inventory level; repeatable; dots nest (-e node_exporter.port=9200)', collect, [])
+    .option('--json', 'print JSON on stdout for scripts instead of the table or recap (progress still goes to stderr)');
+}
+
+/** The selection options plus --forks, for every command that talks to hosts. */
+export function addHostOptions(command: Command): Command {
+  return addSelectionOptions(command).addOption(
       new Option('-f, --forks <n>', 'how many hosts to work on at once').default(DEFAULT_FORKS).argParser((value) => {
         const forks = Number(value);
         if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks ${value}: expected a whole number of at least 1`);
         return forks;
       }),
-    )
-    .option('-e, --extra-vars <key=value>', 'set a variable above every inventory level; repeatable; dots nest (-e node_exporter.port=9200)', collect, [])
-    .option('--json', 'print one JSON report on stdout instead of the recap (progress still goes to stderr)');
+  );
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { globToRegExp } from '../glob.ts';
 
 export interface KnownKey {
   type: string;
@@ -43,8 +44,7 @@ function patternMatches(pattern: string, name: string): boolean {
     return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
   }
   if (pattern.startsWith('!')) return false;
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
-  return regex.test(name);
+  return globToRegExp(pattern).test(name);
 }
 
 /** Records a newly accepted key, as `ssh -o StrictHostKeyChecking=accept-new` does. */

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.ts';
+import { globToRegExp } from '../glob.ts';
 
 interface Selectable {
   name: string;
@@ -25,6 +26,6 @@ export function applyLimit<T extends Selectable>(hosts: readonly T[], limit: str
 }
 
 function matches(host: Selectable, pattern: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
+  const regex = globToRegExp(pattern);
   return regex.test(host.name) || host.groups.some((group) => regex.test(group));
 }

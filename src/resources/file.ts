@@ -43,7 +43,8 @@ export function fileResource(spec: FileSpec): Resource {
       change.diff.before = spec.sensitive ? HIDDEN : await connection.execChecked(`read ${spec.path}`, shellCommand('cat', spec.path), { sudo: true });
     },
     async apply(connection, change) {
-      if (change.reason.includes('content differs') || change.action === 'create' || change.reason.startsWith('replaces')) {
+      // The plan carries a diff exactly when the content must be written (new, replaced or different).
+      if (change.diff) {
         await writeAtomically(connection, spec);
       } else {
         await connection.execChecked(

@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.ts';
 import type { ResolvedHost, SshTarget } from '../../inventory/resolve.ts';
 import { isPlainObject } from '../../inventory/merge.ts';
 import { color } from '../colors.ts';
+import { addSelectionOptions } from '../common-options.ts';
 import { loadSelectedHosts } from '../load-hosts.ts';
 import { formatTable } from '../table.ts';
 
@@ -14,43 +15,41 @@ interface InventoryOptions {
 }
 
 export function registerInventory(program: Command): void {
-  program
-    .command('inventory')
-    .summary('validate an inventory and show the hosts it resolves to')
-    .description(
-      'Validates the inventory (every error names file:line:column and the setting) and prints the resolved hosts without connecting.\n' +
-        'With --host, prints every merged setting of one host and the level it came from ' +
-        '(builtin < defaults < group < host < -e; ssh settings not set in the inventory come from ~/.ssh/config).\n\n' +
-        'Examples:\n  fleet inventory inventory.yaml\n  fleet inventory inventory.yaml --host web1\n  fleet inventory inventory.yaml --limit "web*" --json',
-    )
-    .argument('<inventory>', 'inventory YAML file')
-    .option('-l, --limit <pattern>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes')
-    .option('--host <name>', 'show the merged settings of one host and where each came from')
-    .option('-e, --extra-vars <key=value>', 'set a variable above every inventory level; repeatable', (value: string, previous: string[]) => [...previous, value], [])
-    .option('--json', 'print JSON instead of a table')
-    .action(async (inventoryFile: string, options: InventoryOptions) => {
-      const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
-      if (options.host) {
-        const host = hosts.find((candidate) => candidate.name === options.host);
-        if (!host) throw new UsageError(`--host ${options.host}: no such host in ${inventoryFile} (hosts: ${hosts.map((h) => h.name).join(', ')})`);
-        const rows = settingRows(host);
-        if (options.json) process.stdout.write(`${JSON.stringify({ host: host.name, settings: rows.map(([path, value, source]) => ({ path, value, source })) }, null, 2)}\n`);
-        else process.stdout.write(`${formatTable([['setting', 'value', 'from'].map(color.dim), ...rows])}\n`);
-        return;
-      }
-      if (options.json) {
-        process.stdout.write(`${JSON.stringify({ hosts: hosts.map(({ sources: _sources, ...host }) => host) }, null, 2)}\n`);
-        return;
-      }
-      const rows = hosts.map((host) => [
-        host.name,
-        describeTarget(host.ssh),
-        host.groups.join(',') || '-',
-        host.become.enabled ? 'sudo' : '-',
-        Object.entries(host.labels).map(([key, value]) => `${key}=${value}`).join(',') || '-',
-      ]);
-      process.stdout.write(`${formatTable([['host', 'connects to', 'groups', 'become', 'labels'].map(color.dim), ...rows])}\n${hosts.length} host(s)\n`);
-    });
+  addSelectionOptions(
+    program
+      .command('inventory')
+      .summary('validate an inventory and show the hosts it resolves to')
+      .description(
+        'Validates the inventory (every error names file:line:column and the setting) and prints the resolved hosts without connecting.\n' +
+          'With --host, prints every merged setting of one host and the level it came from ' +
+          '(builtin < defaults < group < host < -e; ssh settings not set in the inventory come from ~/.ssh/config).\n\n' +
+          'Examples:\n  fleet inventory inventory.yaml\n  fleet inventory inventory.yaml --host web1\n  fleet inventory inventory.yaml --limit "web*" --json',
+      )
+      .argument('<inventory>', 'inventory YAML file')
+      .option('--host <name>', 'show the merged settings of one host and where each came from'),
+  ).action(async (inventoryFile: string, options: InventoryOptions) => {
+    const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    if (options.host) {
+      const host = hosts.find((candidate) => candidate.name === options.host);
+      if (!host) throw new UsageError(`--host ${options.host}: no such host in ${inventoryFile} (hosts: ${hosts.map((h) => h.name).join(', ')})`);
+      const rows = settingRows(host);
+      if (options.json) process.stdout.write(`${JSON.stringify({ host: host.name, settings: rows.map(([path, value, source]) => ({ path, value, source })) }, null, 2)}\n`);
+      else process.stdout.write(`${formatTable([['setting', 'value', 'from'].map(color.dim), ...rows])}\n`);
+      return;
+    }
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ hosts: hosts.map(({ sources: _sources, ...host }) => host) }, null, 2)}\n`);
+      return;
+    }
+    const rows = hosts.map((host) => [
+      host.name,
+      describeTarget(host.ssh),
+      host.groups.join(',') || '-',
+      host.become.enabled ? 'sudo' : '-',
+      Object.entries(host.labels).map(([key, value]) => `${key}=${value}`).join(',') || '-',
+    ]);
+    process.stdout.write(`${formatTable([['host', 'connects to', 'groups', 'become', 'labels'].map(color.dim), ...rows])}\n${hosts.length} host(s)\n`);
+  });
 }
 
 function describeTarget(ssh: SshTarget): string {
