@@ -1,0 +1,111 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { unzipSync } from 'fflate';
+import * as tar from 'tar';
+import { ExternalError } from '../errors.ts';
+import { parseChecksums } from './checksums.ts';
+
+/** Where release archives are kept on the controller: one download per archive, however many hosts. */
+export function artifactCacheDir(): string {
+  return process.env.FLEET_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'fleet', 'artifacts');
+}
+
+export interface CachedBinary {
+  path: string;
+  sha256: string;
+}
+
+export class ChecksumMismatch extends ExternalError {
+  override name = 'ChecksumMismatch';
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+async function download(url: string, destination: string): Promise<string> {
+  const response = await fetch(url, { redirect: 'follow' }).catch((error: Error) => {
+    throw new ExternalError(`download of ${url} failed: ${(error.cause as Error)?.message ?? error.message}`);
+  });
+  if (!response.ok || !response.body) throw new ExternalError(`download of ${url} failed: HTTP ${response.status}`);
+  const hash = createHash('sha256');
+  const hashing = new Transform({ transform: (chunk, _encoding, done) => (hash.update(chunk), done(null, chunk)) });
+  await mkdir(dirname(destination), { recursive: true });
+  const partial = `${destination}.part-${randomBytes(4).toString('hex')}`;
+  try {
+    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), hashing, createWriteStream(partial));
+    await rename(partial, destination);
+  } finally {
+    await rm(partial, { force: true });
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * The controller's artifact cache. Each archive is fetched once per process (concurrent hosts share
+ * the promise) and kept on disk under its sha256, so later runs do not download it again.
+ */
+export class ArtifactCache {
+  private readonly pending = new Map<string, Promise<unknown>>();
+
+  constructor(readonly dir = artifactCacheDir()) {}
+
+  private once<T>(key: string, work: () => Promise<T>): Promise<T> {
+    if (!this.pending.has(key)) this.pending.set(key, work());
+    return this.pending.get(key) as Promise<T>;
+  }
+
+  /** The checksum file of a release, by asset name. */
+  checksums(url: string): Promise<Map<string, string>> {
+    return this.once(`sums ${url}`, async () => {
+      const response = await fetch(url, { redirect: 'follow' }).catch((error: Error) => {
+        throw new ExternalError(`download of the checksum file ${url} failed: ${(error.cause as Error)?.message ?? error.message}`);
+      });
+      if (!response.ok) throw new ExternalError(`download of the checksum file ${url} failed: HTTP ${response.status}`);
+      return parseChecksums(await response.text());
+    });
+  }
+
+  /** The archive, downloaded if absent and verified against `sha256` before anything reads it. */
+  archive(url: string, sha256: string): Promise<string> {
+    return this.once(`archive ${sha256}`, async () => {
+      const path = join(this.dir, sha256, basename(new URL(url).pathname));
+      if (existsSync(path) && (await sha256File(path)) === sha256) return path;
+      const actual = await download(url, path);
+      if (actual !== sha256) {
+        await rm(path, { force: true });
+        throw new ChecksumMismatch(`checksum mismatch for ${url}: expected ${sha256}, downloaded ${actual}; refusing to install it`);
+      }
+      return path;
+    });
+  }
+
+  /** One file out of a verified archive (tar.gz or zip), unpacked once next to it. */
+  binary(url: string, sha256: string, member: string): Promise<CachedBinary> {
+    return this.once(`binary ${sha256} ${member}`, async () => {
+      const archive = await this.archive(url, sha256);
+      const path = join(this.dir, sha256, 'unpacked', member);
+      const marker = `${path}.sha256`;
+      if (existsSync(marker) && existsSync(path)) return { path, sha256: (await readFile(marker, 'utf8')).trim() };
+      await mkdir(dirname(path), { recursive: true });
+      if (archive.endsWith('.zip')) {
+        const files = unzipSync(await readFile(archive), { filter: (file) => file.name === member });
+        if (!files[member]) throw new ExternalError(`${basename(archive)} holds no ${member}`);
+        await writeFile(path, files[member]);
+      } else {
+        await tar.x({ file: archive, cwd: join(this.dir, sha256, 'unpacked'), filter: (entry) => entry.replace(/^\.\//, '') === member });
+        if (!existsSync(path)) throw new ExternalError(`${basename(archive)} holds no ${member}`);
+      }
+      const binarySha = await sha256File(path);
+      await writeFile(marker, `${binarySha}\n`);
+      return { path, sha256: binarySha };
+    });
+  }
+}
