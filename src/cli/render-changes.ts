@@ -2,13 +2,13 @@ import { createTwoFilesPatch } from 'diff';
 import type { Change } from '../resources/types.ts';
 import { color } from './colors.ts';
 
-const ACTION_COLOR = { create: color.green, update: color.yellow, delete: color.red, same: color.dim } as const;
+const ACTION_COLOR = { create: color.green, update: color.yellow, delete: color.red, same: color.dim, skip: color.dim } as const;
 
 /** One line per change that does something, and with `diff` a coloured unified diff under each file change. */
 export function renderChanges(host: string, changes: readonly Change[], diff: boolean): string {
   const lines: string[] = [];
   for (const change of changes) {
-    if (change.action === 'same') continue;
+    if (change.action === 'same' || change.action === 'skip') continue;
     lines.push(`${host}: ${ACTION_COLOR[change.action](change.action)} ${change.resource} (${change.reason})`);
     if (diff && change.diff) lines.push(colorPatch(unifiedDiff(change.resource.replace(/^\w+ /, ''), change.diff.before, change.diff.after)));
   }

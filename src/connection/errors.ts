@@ -1,8 +1,10 @@
 /** What went wrong with a host, in the words the recap uses. */
-export type HostFailureKind = 'unreachable' | 'auth' | 'host-key' | 'sudo' | 'command' | 'timeout';
+export type HostFailureKind = 'unreachable' | 'auth' | 'host-key' | 'sudo' | 'command' | 'timeout' | 'artifact' | 'verify';
 
 export class HostError extends Error {
   override name = 'HostError';
+  /** What the task had done or planned before it failed, kept for the report. */
+  result?: unknown;
   constructor(
     readonly kind: HostFailureKind,
     message: string,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { NodeSSH } from 'node-ssh';
-import type { ClientChannel, ConnectConfig } from 'ssh2';
+import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import type { SshTarget } from '../inventory/resolve.ts';
 import { classifyConnectError, HostError } from './errors.ts';
 import { verifyHostKey } from './host-key-check.ts';
@@ -138,6 +138,15 @@ export class Connection {
 
   /** Writes content to a remote path over SFTP, as the login user; fails if the session drops meanwhile. */
   async upload(content: string | Buffer, remotePath: string, mode = 0o600): Promise<void> {
+    await this.withSftpUntilClosed(remotePath, (sftp, done) => sftp.writeFile(remotePath, content, { mode }, done));
+  }
+
+  /** Copies a local file (a release binary) without reading it into memory; same guarantees as upload. */
+  async uploadFile(localPath: string, remotePath: string, mode = 0o600): Promise<void> {
+    await this.withSftpUntilClosed(remotePath, (sftp, done) => sftp.fastPut(localPath, remotePath, { mode }, done));
+  }
+
+  private async withSftpUntilClosed(remotePath: string, transfer: (sftp: SFTPWrapper, done: (error?: Error | null) => void) => void): Promise<void> {
     const client = this.ssh.connection;
     if (!client) throw new HostError('unreachable', `the SSH session to ${this.target.host} is closed`);
     let onClose = () => {};
@@ -147,12 +156,7 @@ export class Connection {
     });
     try {
       await Promise.race([
-        this.ssh.withSFTP(
-          (sftp) =>
-            new Promise<void>((resolve, reject) => {
-              sftp.writeFile(remotePath, content, { mode }, (error) => (error ? reject(error) : resolve()));
-            }),
-        ),
+        this.ssh.withSFTP((sftp) => new Promise<void>((resolve, reject) => transfer(sftp, (error) => (error ? reject(error) : resolve())))),
         closed,
       ]);
     } finally {

@@ -41,7 +41,7 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
     const { status, result } = await task({ host, connection, report });
     outcome = { host: host.name, status, durationMs: Date.now() - started, result };
   } catch (error) {
-    outcome = { host: host.name, ...failureOf(error, step), durationMs: Date.now() - started };
+    outcome = { host: host.name, ...failureOf<T>(error, step), durationMs: Date.now() - started };
   } finally {
     connection?.close();
   }
@@ -49,10 +49,10 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
   return outcome;
 }
 
-function failureOf(error: unknown, step: string): Pick<HostOutcome, 'status' | 'error'> {
+function failureOf<T>(error: unknown, step: string): Pick<HostOutcome<T>, 'status' | 'error' | 'result'> {
   if (error instanceof HostError) {
     const unreachable = step === 'connect' && (error.kind === 'unreachable' || error.kind === 'auth' || error.kind === 'host-key');
-    return { status: unreachable ? 'unreachable' : 'failed', error: { kind: error.kind, step, message: error.message } };
+    return { status: unreachable ? 'unreachable' : 'failed', error: { kind: error.kind, step, message: error.message }, result: error.result as T | undefined };
   }
   // Anything else is a bug in fleet; keep the host's failure visible and the run going.
   const message = error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);

@@ -18,7 +18,7 @@ export function directoryResource(spec: DirectorySpec): Resource {
     tags: spec.tags ?? [],
     facts: () => [{ key: `path:${spec.path}`, command: pathStateCommand(spec.path) }],
     plan(facts) {
-      const state = parsePathState(facts.get(`path:${spec.path}`) ?? '');
+      const state = parsePathState(facts.raw.get(`path:${spec.path}`) ?? '');
       if (!state.exists) return { resource: id, action: 'create', reason: `new directory, mode ${spec.mode}, ${spec.owner}:${spec.group}` };
       if (state.type !== 'directory') return { resource: id, action: 'update', reason: `${spec.path} exists but is a ${state.type}; fleet will not replace it` };
       const differences: string[] = [];

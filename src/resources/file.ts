@@ -3,7 +3,7 @@ import { dirname, basename } from 'node:path';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { Connection } from '../connection/ssh.ts';
 import { parsePathState, pathStateCommand } from '../facts/path-state.ts';
-import type { Change, FactRequest, Resource } from './types.ts';
+import type { Change, FactRequest, Notify, Resource } from './types.ts';
 
 export interface FileSpec {
   path: string;
@@ -13,7 +13,10 @@ export interface FileSpec {
   group: string;
   /** Keep the content out of diffs and reports (it holds a password hash or a token). */
   sensitive?: boolean;
+  /** A command that must accept the new file before it goes live; `%s` is its staged path (as in Ansible). */
+  validate?: string;
   tags?: string[];
+  notify?: Notify[];
 }
 
 const HIDDEN = '(sensitive content hidden)\n';
@@ -25,9 +28,10 @@ export function fileResource(spec: FileSpec): Resource {
   return {
     id,
     tags: spec.tags ?? [],
+    notify: spec.notify,
     facts: (): FactRequest[] => [{ key: `path:${spec.path}`, command: pathStateCommand(spec.path) }],
     plan(facts) {
-      const state = parsePathState(facts.get(`path:${spec.path}`) ?? '');
+      const state = parsePathState(facts.raw.get(`path:${spec.path}`) ?? '');
       const after = spec.sensitive ? HIDDEN : spec.content;
       if (!state.exists) return { resource: id, action: 'create', reason: `new file, mode ${spec.mode}, ${spec.owner}:${spec.group}`, diff: { before: '', after } };
       if (state.type !== 'file') return { resource: id, action: 'update', reason: `replaces a ${state.type} with a file`, diff: { before: '', after } };
@@ -61,7 +65,7 @@ export function fileResource(spec: FileSpec): Resource {
  * Uploads to a private temporary file, then installs it next to the destination and renames it into
  * place. A dropped connection leaves either the old file or the new one, never half of it.
  */
-export async function writeAtomically(connection: Connection, spec: Pick<FileSpec, 'path' | 'content' | 'mode' | 'owner' | 'group'>): Promise<void> {
+export async function writeAtomically(connection: Connection, spec: Pick<FileSpec, 'path' | 'content' | 'mode' | 'owner' | 'group' | 'validate'>): Promise<void> {
   const suffix = randomBytes(6).toString('hex');
   const upload = `/tmp/.fleet-upload-${suffix}`;
   const staged = `${dirname(spec.path)}/.${basename(spec.path)}.fleet-${suffix}`;
@@ -69,6 +73,7 @@ export async function writeAtomically(connection: Connection, spec: Pick<FileSpe
   const script = [
     `trap ${shellQuote(`rm -f ${shellQuote(upload)} ${shellQuote(staged)}`)} EXIT`,
     shellCommand('install', '-m', spec.mode, '-o', spec.owner, '-g', spec.group, upload, staged),
+    ...(spec.validate ? [`{ ${spec.validate.replaceAll('%s', shellQuote(staged))} ; } >&2 || { echo ${shellQuote(`${spec.path}: the new content was refused by: ${spec.validate}; the old file stays in place`)} >&2; exit 1; }`] : []),
     shellCommand('mv', '-f', staged, spec.path),
   ].join(' && ');
   await connection.execChecked(`write ${spec.path}`, script, { sudo: true });

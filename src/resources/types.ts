@@ -1,7 +1,8 @@
 import type { Connection } from '../connection/ssh.ts';
+import type { HostFacts } from '../facts/host-facts.ts';
 
-/** The closed vocabulary of a plan, as in Terraform and Pulumi. */
-export type Action = 'create' | 'update' | 'delete' | 'same';
+/** The closed vocabulary of a plan, as in Terraform and Pulumi; `skip` when a `when:` condition is false. */
+export type Action = 'create' | 'update' | 'delete' | 'same' | 'skip';
 
 export interface Change {
   /** `kind path`, e.g. `file /etc/alloy/config.alloy`. */
@@ -19,15 +20,28 @@ export interface FactRequest {
   command: string;
 }
 
+export interface Facts {
+  /** Output of each fact command, by key. */
+  raw: ReadonlyMap<string, string>;
+  host: HostFacts;
+}
+
+/** A service to restart or reload, once, at the end of the host's run, because this resource changed. */
+export interface Notify {
+  service: string;
+  action: 'restart' | 'reload';
+}
+
 export interface Resource {
   id: string;
   tags: string[];
+  notify?: Notify[];
   /** The shell commands whose output `plan` needs; they only read. */
   facts(): FactRequest[];
-  /** Compares desired state with the facts; never touches the host. */
-  plan(facts: ReadonlyMap<string, string>): Change;
+  /** Compares desired state with the facts; never touches the host (it may read the controller's cache). */
+  plan(facts: Facts): Change | Promise<Change>;
   /** Makes the change planned; only called when the plan said create, update or delete. */
-  apply(connection: Connection, change: Change): Promise<void>;
+  apply(connection: Connection, change: Change, facts: Facts): Promise<void>;
   /** Fills in `diff.before` when the plan needs the old text (one extra read, only with --diff). */
   readBefore?(connection: Connection, change: Change): Promise<void>;
 }

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { applyHostPlan, planHost, selectByTags } from '../../engine/host-plan.ts';
+import { applyHostPlan, isChange, planHost, runChecks, selectByTags, type HostProgram } from '../../engine/host-plan.ts';
+import { HostError } from '../../connection/errors.ts';
 import { runOnHosts } from '../../engine/run-hosts.ts';
 import { UsageError } from '../../errors.ts';
-import { buildHostResources } from '../../playbook/build-resources.ts';
+import { buildHostProgram } from '../../playbook/build-program.ts';
 import { findPlaybook, loadPlaybook } from '../../playbook/load.ts';
-import type { Change, Resource } from '../../resources/types.ts';
+import type { Change } from '../../resources/types.ts';
 import { becomeOpenOptions, collectBecomePasswords } from '../become-passwords.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { color } from '../colors.ts';
@@ -44,10 +45,10 @@ export function registerApply(program: Command): void {
     const playbooks = await Promise.all((playbookNames.length ? playbookNames : ['site']).map((name) => loadPlaybook(findPlaybook(name, inventoryDir))));
     const tags = options.tags ? options.tags.split(',').map((tag) => tag.trim()).filter(Boolean) : [];
     // Everything is rendered before the first connection: a bad variable stops the run untouched.
-    const resources = new Map<string, Resource[]>();
+    const programs = new Map<string, HostProgram>();
     for (const host of hosts) {
       try {
-        resources.set(host.name, selectByTags(await buildHostResources(playbooks, host, inventoryDir), tags));
+        programs.set(host.name, selectByTags(await buildHostProgram(playbooks, host, inventoryDir), tags));
       } catch (error) {
         if (error instanceof UsageError) throw new UsageError(`host ${host.name}: ${error.message}`);
         throw error;
@@ -58,12 +59,20 @@ export function registerApply(program: Command): void {
     const outcomes = await runOnHosts<{ changes: Change[] }>(
       hosts,
       async ({ host, connection, report }) => {
-        const hostResources = resources.get(host.name)!;
-        report('facts');
-        const plan = await planHost(connection, hostResources, { diff: options.diff === true });
-        if (!options.check) await applyHostPlan(connection, hostResources, plan, report);
-        const changed = plan.changes.some((change) => change.action !== 'same');
-        return { status: changed ? 'changed' : 'ok', result: { changes: plan.changes } };
+        const program = programs.get(host.name)!;
+        const changes: Change[] = [];
+        try {
+          report('facts');
+          const plan = await planHost(connection, program, { diff: options.diff === true });
+          changes.push(...plan.changes);
+          if (!options.check) changes.push(...(await applyHostPlan(connection, program, plan, report)));
+          changes.push(...(await runChecks(connection, program, plan.facts, { once: options.check === true }, report)));
+        } catch (error) {
+          // The report still shows what was planned and done before the failing step.
+          if (error instanceof HostError) error.result = { changes };
+          throw error;
+        }
+        return { status: changes.some(isChange) ? 'changed' : 'ok', result: { changes } };
       },
       {
         forks: options.forks,
@@ -77,12 +86,12 @@ export function registerApply(program: Command): void {
     } else {
       const details = outcomes.map((outcome) => renderChanges(outcome.host, outcome.result?.changes ?? [], options.diff === true)).filter(Boolean);
       if (details.length) process.stdout.write(`${details.join('\n')}\n`);
-      const count = (changes: Change[] | undefined, same: boolean) => String((changes ?? []).filter((change) => (change.action === 'same') === same).length);
+      const count = (changes: Change[] | undefined, changed: boolean) => String((changes ?? []).filter((change) => isChange(change) === changed).length);
       const rows = outcomes.map((outcome) => [
         outcome.host,
         paintStatus(outcome.status),
-        `ok=${count(outcome.result?.changes, true)}`,
-        `${options.check ? 'would change' : 'changed'}=${count(outcome.result?.changes, false)}`,
+        `ok=${count(outcome.result?.changes, false)}`,
+        `${options.check ? 'would change' : 'changed'}=${count(outcome.result?.changes, true)}`,
         formatSeconds(outcome.durationMs),
         outcome.error ? color.red(`${outcome.error.step}: ${outcome.error.message.split('\n')[0]}`) : '',
       ]);

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parsePathState } from '../../../src/facts/path-state.ts';
 import { fileResource } from '../../../src/resources/file.ts';
+import { factsFrom } from '../../helpers/facts.ts';
 
 const spec = { path: '/etc/x.conf', content: 'a=1\n', mode: '0644', owner: 'root', group: 'root' };
 const sha = createHash('sha256').update(spec.content).digest('hex');
 const planWith = (fact: string, extra: Partial<typeof spec> & { sensitive?: boolean } = {}) =>
-  fileResource({ ...spec, ...extra }).plan(new Map([[`path:${spec.path}`, fact]]));
+  fileResource({ ...spec, ...extra }).plan(factsFrom({ [`path:${spec.path}`]: fact }));
 
 describe('file resource plan', () => {
   it('creates a missing file and carries the new content for --diff', () => {

@@ -1,0 +1,38 @@
+import type { FactRequest } from '../resources/types.ts';
+import { detectFirewall, FIREWALL_FACTS, type FirewallState } from '../firewall/detect.ts';
+
+/** What playbooks may branch on (`when:`) and what resources need to pick an archive or a firewall. */
+export interface HostFacts {
+  os: { id: string; version: string };
+  /** Go's name for the CPU, as release assets use it: amd64, arm64, armv7, armv6, 386. */
+  arch: string;
+  /** `uname -m`, as the kernel says it. */
+  machine: string;
+  init: 'systemd' | 'other';
+  firewall: FirewallState;
+}
+
+const GO_ARCH: Record<string, string> = { x86_64: 'amd64', amd64: 'amd64', aarch64: 'arm64', arm64: 'arm64', armv7l: 'armv7', armv6l: 'armv6', i686: '386', i386: '386', ppc64le: 'ppc64le', s390x: 's390x' };
+
+export function goArch(machine: string): string {
+  return GO_ARCH[machine] ?? machine;
+}
+
+export const HOST_FACTS: FactRequest[] = [
+  { key: 'host:os', command: '. /etc/os-release 2>/dev/null; echo "${ID:-unknown}|${VERSION_ID:-}"' },
+  { key: 'host:machine', command: 'uname -m' },
+  { key: 'host:init', command: '[ -d /run/systemd/system ] && echo systemd || echo other' },
+  ...FIREWALL_FACTS,
+];
+
+export function parseHostFacts(facts: ReadonlyMap<string, string>): HostFacts {
+  const [id = 'unknown', version = ''] = (facts.get('host:os') ?? '').trim().split('|');
+  const machine = (facts.get('host:machine') ?? '').trim();
+  return {
+    os: { id, version },
+    arch: goArch(machine),
+    machine,
+    init: (facts.get('host:init') ?? '').trim() === 'systemd' ? 'systemd' : 'other',
+    firewall: detectFirewall(facts),
+  };
+}

@@ -1,0 +1,44 @@
+import type { FactRequest } from '../resources/types.ts';
+import { findInputChain, type NftChain } from './nftables.ts';
+
+export type FirewallKind = 'ufw' | 'firewalld' | 'nftables' | 'iptables' | 'none';
+
+export interface FirewallState {
+  kind: FirewallKind;
+  /** For nftables: the base chain on the input hook that fleet adds its rules to. */
+  nftChain?: NftChain;
+  /** The raw listings the backends read their rules from. */
+  listings: { ufw: string; firewalld: string; nft: string; nftConf: string; iptables: string };
+}
+
+/** Read-only probes, run as root in the facts round trip. */
+export const FIREWALL_FACTS: FactRequest[] = [
+  { key: 'fw:ufw', command: 'if command -v ufw >/dev/null; then ufw status; else echo missing; fi' },
+  {
+    key: 'fw:firewalld',
+    command: 'if command -v firewall-cmd >/dev/null && [ "$(firewall-cmd --state 2>/dev/null)" = running ]; then echo running; firewall-cmd --list-ports; firewall-cmd --list-rich-rules; else echo missing; fi',
+  },
+  { key: 'fw:nft', command: 'if command -v nft >/dev/null; then nft -a list ruleset; else echo missing; fi' },
+  { key: 'fw:nftconf', command: 'if [ -f /etc/nftables.conf ]; then echo present; grep -F \'comment "fleet \' /etc/nftables.conf || true; else echo missing; fi' },
+  { key: 'fw:iptables', command: 'if command -v iptables >/dev/null; then iptables -S INPUT; else echo missing; fi' },
+];
+
+/**
+ * Names the firewall that filters the host's input, in the order a frontend wraps a backend
+ * (ufw and firewalld program nftables or iptables underneath). None active is reported as such.
+ */
+export function detectFirewall(facts: ReadonlyMap<string, string>): FirewallState {
+  const listings = {
+    ufw: facts.get('fw:ufw') ?? '',
+    firewalld: facts.get('fw:firewalld') ?? '',
+    nft: facts.get('fw:nft') ?? '',
+    nftConf: facts.get('fw:nftconf') ?? '',
+    iptables: facts.get('fw:iptables') ?? '',
+  };
+  if (/^Status: active/m.test(listings.ufw)) return { kind: 'ufw', listings };
+  if (listings.firewalld.startsWith('running')) return { kind: 'firewalld', listings };
+  const nftChain = findInputChain(listings.nft);
+  if (nftChain) return { kind: 'nftables', nftChain, listings };
+  if (/^-P INPUT (DROP|REJECT)/m.test(listings.iptables) || /^-A INPUT /m.test(listings.iptables)) return { kind: 'iptables', listings };
+  return { kind: 'none', listings };
+}

@@ -1,0 +1,87 @@
+import { shellCommand, shellQuote } from '../connection/quote.ts';
+import type { FirewallBackend } from './rules.ts';
+
+export interface NftChain {
+  family: string;
+  table: string;
+  chain: string;
+}
+
+interface NftRule {
+  chain: NftChain;
+  text: string;
+  handle: string;
+}
+
+/** Walks `nft -a list ruleset` and yields every rule with the chain it sits in. */
+function* nftRules(listing: string): Generator<NftRule | { base: NftChain; hook: string }> {
+  let table: { family: string; name: string } | undefined;
+  let chain: string | undefined;
+  for (const raw of listing.split('\n')) {
+    const line = raw.trim();
+    const tableMatch = /^table (\S+) (\S+) \{/.exec(line);
+    if (tableMatch) {
+      table = { family: tableMatch[1]!, name: tableMatch[2]! };
+      continue;
+    }
+    const chainMatch = /^chain (\S+) \{/.exec(line);
+    if (chainMatch) {
+      chain = chainMatch[1];
+      continue;
+    }
+    if (!table || !chain) continue;
+    const here = { family: table.family, table: table.name, chain };
+    const hook = /^type filter hook (\w+)/.exec(line);
+    if (hook) yield { base: here, hook: hook[1]! };
+    const rule = /^(.*) # handle (\d+)$/.exec(line);
+    if (rule) yield { chain: here, text: rule[1]!, handle: rule[2]! };
+  }
+}
+
+/**
+ * The operator's own input chain (inet, ip or ip6 family). Chains that iptables-nft or ufw created
+ * (upper-case INPUT, ufw-*) belong to those tools and are not a sign of a hand-written nftables setup.
+ */
+export function findInputChain(listing: string): NftChain | undefined {
+  const candidates: NftChain[] = [];
+  for (const item of nftRules(listing)) {
+    if ('base' in item && item.hook === 'input' && item.base.chain !== 'INPUT' && ['inet', 'ip', 'ip6'].includes(item.base.family)) candidates.push(item.base);
+  }
+  return candidates.find((chain) => chain.family === 'inet') ?? candidates[0];
+}
+
+const sameChain = (a: NftChain, b: NftChain) => a.family === b.family && a.table === b.table && a.chain === b.chain;
+const saddrOf = (text: string) => /\bip6? saddr (\S+)/.exec(text)?.[1] ?? 'any';
+
+function ruleText(source: string, port: number, tag: string): string {
+  const match = source === 'any' ? '' : `${source.includes(':') ? 'ip6' : 'ip'} saddr ${source} `;
+  return `${match}tcp dport ${port} accept comment "${tag}"`;
+}
+
+/** Rules go into the operator's input chain (an accept in a separate table would not override its drop). */
+export const nftablesBackend: FirewallBackend = {
+  current(state, port, tag) {
+    const chain = state.nftChain!;
+    const rules = [...nftRules(state.listings.nft)].filter((item): item is NftRule => 'text' in item && sameChain(item.chain, chain) && item.text.includes(`comment "${tag}"`));
+    if (!state.listings.nftConf.startsWith('present')) return { sources: rules.map((rule) => saddrOf(rule.text)) };
+    const persisted = state.listings.nftConf.split('\n').filter((line) => line.includes(`comment "${tag}"`)).map(saddrOf);
+    return { sources: rules.map((rule) => saddrOf(rule.text)), persisted };
+  },
+  script(state, port, tag, change) {
+    const chain = state.nftChain!;
+    const rules = [...nftRules(state.listings.nft)].filter((item): item is NftRule => 'text' in item && sameChain(item.chain, chain) && item.text.includes(`comment "${tag}"`));
+    const commands: string[] = [];
+    for (const rule of rules) if (change.remove.includes(saddrOf(rule.text))) commands.push(shellCommand('nft', 'delete', 'rule', chain.family, chain.table, chain.chain, 'handle', rule.handle));
+    for (const source of change.add) commands.push(`nft ${shellQuote(`insert rule ${chain.family} ${chain.table} ${chain.chain} ${ruleText(source, port, tag)}`)}`);
+    // Survive a reboot: keep the same lines at the end of /etc/nftables.conf, which Debian loads at boot.
+    const persistent = change.desired.map((source) => `insert rule ${chain.family} ${chain.table} ${chain.chain} ${ruleText(source, port, tag)}`);
+    commands.push(
+      [
+        'if [ -f /etc/nftables.conf ]; then',
+        `tmp=$(mktemp /etc/.nftables.conf.fleet-XXXXXX) && { grep -vF ${shellQuote(`comment "${tag}"`)} /etc/nftables.conf; ${persistent.length ? `printf '%s\\n' ${persistent.map(shellQuote).join(' ')}` : 'true'}; } > "$tmp"`,
+        '&& chmod --reference=/etc/nftables.conf "$tmp" && mv -f "$tmp" /etc/nftables.conf; fi',
+      ].join(' '),
+    );
+    return commands.join(' && ');
+  },
+};

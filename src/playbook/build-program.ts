@@ -1,0 +1,124 @@
+import type { HostProgram } from '../engine/host-plan.ts';
+import { UsageError } from '../errors.ts';
+import type { ResolvedHost } from '../inventory/resolve.ts';
+import { artifactResource } from '../resources/artifact.ts';
+import { directoryResource } from '../resources/directory.ts';
+import { fileResource } from '../resources/file.ts';
+import { firewallPortResource } from '../resources/firewall-port.ts';
+import { httpCheck } from '../resources/http-check.ts';
+import { serviceResource } from '../resources/service.ts';
+import { systemUserResource } from '../resources/system-user.ts';
+import type { Resource } from '../resources/types.ts';
+import { unitFileResource } from '../resources/unit-file.ts';
+import { readTemplate } from '../templates/find.ts';
+import { renderTemplate } from '../templates/render.ts';
+import type { LoadedPlaybook } from './load.ts';
+import type { Task } from './schema.ts';
+
+/** What templates and playbook expressions see: `{{host.name}}`, `{{host.labels.env}}`, `{{vars.x}}`. */
+export function templateContext(host: ResolvedHost): Record<string, unknown> {
+  return { host: { name: host.name, address: host.address, groups: host.groups, labels: host.labels }, vars: host.vars };
+}
+
+/** Renders every `{{ }}` string inside a task's spec, naming the task and field on error. */
+function renderSpec<T>(value: T, where: string, context: Record<string, unknown>): T {
+  if (typeof value === 'string') return (value.includes('{{') ? renderTemplate(where, value, context) : value) as T;
+  if (Array.isArray(value)) return value.map((item, index) => renderSpec(item, `${where}.${index}`, context)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderSpec(item, `${where}.${key}`, context)])) as T;
+  }
+  return value;
+}
+
+function toPort(value: number | string, where: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${where}: expected a TCP port, got "${value}"`);
+  return port;
+}
+
+function toList(value: string | string[]): string[] {
+  return (Array.isArray(value) ? value : value.split(/[\s,]+/)).map((item) => item.trim()).filter(Boolean);
+}
+
+interface ArtifactSettings {
+  mirror?: string;
+  fetch?: 'controller' | 'host';
+}
+
+/** `vars.artifacts`: a mirror replacing https://github.com for air-gapped sites, and who downloads. */
+function artifactSettings(host: ResolvedHost): ArtifactSettings {
+  const settings = (host.vars.artifacts ?? {}) as ArtifactSettings;
+  return { mirror: settings.mirror || undefined, fetch: settings.fetch };
+}
+
+function withMirror(url: string, mirror: string | undefined): string {
+  return mirror && url.startsWith('https://github.com/') ? `${mirror.replace(/\/$/, '')}/${url.slice('https://github.com/'.length)}` : url;
+}
+
+async function buildTask(task: Task, where: string, host: ResolvedHost, inventoryDir: string): Promise<{ resource?: Resource; check?: ReturnType<typeof httpCheck> }> {
+  const context = templateContext(host);
+  const common = { tags: task.tags, notify: task.notify };
+  const render = <T>(spec: T, kind: string) => renderSpec(spec, `${where}.${kind}`, context);
+  const renderFile = async (src: string) => {
+    const template = await readTemplate(src, inventoryDir);
+    return renderTemplate(template.path, template.source, context);
+  };
+  if (task.directory) return { resource: directoryResource({ ...render(task.directory, 'directory'), ...common }) };
+  if (task.file) return { resource: fileResource({ ...render(task.file, 'file'), ...common }) };
+  if (task.template) {
+    const spec = render(task.template, 'template');
+    return { resource: fileResource({ ...spec, path: spec.dest, content: await renderFile(spec.src), ...common }) };
+  }
+  if (task.unit) {
+    const spec = render(task.unit, 'unit');
+    return { resource: unitFileResource({ path: `/etc/systemd/system/${spec.name}`, content: await renderFile(spec.src), mode: '0644', owner: 'root', group: 'root', ...common }) };
+  }
+  if (task.user) {
+    const spec = render(task.user, 'user');
+    return { resource: systemUserResource({ ...spec, group: spec.group ?? spec.name, ...common }) };
+  }
+  if (task.artifact) {
+    const spec = render(task.artifact, 'artifact');
+    const settings = artifactSettings(host);
+    const mirror = spec.mirror || settings.mirror;
+    return {
+      resource: artifactResource({
+        name: spec.name,
+        url: withMirror(spec.url, mirror),
+        checksumsUrl: spec.checksums_url ? withMirror(spec.checksums_url, mirror) : undefined,
+        sha256: spec.sha256,
+        member: spec.member,
+        dest: spec.dest,
+        archs: spec.archs,
+        fetch: spec.fetch ?? settings.fetch ?? 'controller',
+        ...common,
+      }),
+    };
+  }
+  if (task.service) {
+    const spec = render(task.service, 'service');
+    return { resource: serviceResource({ ...spec, ports: spec.ports.map((port, index) => toPort(port, `${where}.service.ports.${index}`)), ...common }) };
+  }
+  if (task.firewall) {
+    const spec = render(task.firewall, 'firewall');
+    return { resource: firewallPortResource({ port: toPort(spec.port, `${where}.firewall.port`), sources: toList(spec.sources), state: spec.state, ...common }) };
+  }
+  const spec = render(task.http_check!, 'http_check');
+  return { check: httpCheck({ url: spec.url, from: spec.from, status: spec.status, body: spec.body, timeoutSeconds: spec.timeout, service: spec.service, tags: task.tags }) };
+}
+
+/**
+ * Turns the playbooks into this host's program, rendering every expression and template locally.
+ * Runs before any connection, so a bad variable fails the run before a host is touched.
+ */
+export async function buildHostProgram(playbooks: readonly LoadedPlaybook[], host: ResolvedHost, inventoryDir: string): Promise<HostProgram> {
+  const program: HostProgram = { resources: [], checks: [] };
+  for (const { file, playbook } of playbooks) {
+    for (const [index, task] of playbook.tasks.entries()) {
+      const built = await buildTask(task, `${file} tasks.${index}`, host, inventoryDir);
+      if (built.resource) program.resources.push({ resource: built.resource, when: task.when });
+      if (built.check) program.checks.push({ check: built.check, when: task.when });
+    }
+  }
+  return program;
+}

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { HostError } from '../connection/errors.ts';
+import { shellCommand, shellQuote } from '../connection/quote.ts';
+import { ArtifactCache } from '../artifacts/cache.ts';
+import { parsePathState, pathStateCommand } from '../facts/path-state.ts';
+import { ExternalError } from '../errors.ts';
+import type { Connection } from '../connection/ssh.ts';
+import type { Change, Facts, Notify, Resource } from './types.ts';
+
+export interface ArtifactSpec {
+  name: string;
+  /** Archive URL; `{arch}` becomes the host's Go architecture (amd64, arm64, armv7). */
+  url: string;
+  /** The release's checksum file; the archive's line is looked up by file name. */
+  checksumsUrl?: string;
+  /** Pinned archive checksums by architecture, used instead of the checksum file. */
+  sha256?: Record<string, string>;
+  /** The binary's path inside the archive (`{arch}` allowed). */
+  member: string;
+  dest: string;
+  /** Architectures the project publishes; others fail with a clear message. */
+  archs?: string[];
+  /** `controller` downloads once and pushes; `host` has every host download and verify itself. */
+  fetch: 'controller' | 'host';
+  tags?: string[];
+  notify?: Notify[];
+}
+
+export type ArtifactResource = Resource & { rollback(connection: Connection): Promise<boolean> };
+
+/** Shared by every host of a run, so each archive is downloaded once. */
+const sharedCache = new ArtifactCache();
+
+const MARKER_DIR = '/var/lib/fleet/artifacts';
+
+interface Source {
+  arch: string;
+  url: string;
+  member: string;
+  archiveSha256: string;
+}
+
+/** A release binary installed with mode 0755, replaced only when the host's copy has a different hash. */
+export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = sharedCache): ArtifactResource {
+  const id = `artifact ${spec.dest}`;
+  const marker = `${MARKER_DIR}/${spec.name}`;
+  let replaced = false;
+
+  const source = async (facts: Facts): Promise<Source> => {
+    const arch = facts.host.arch;
+    if (spec.archs && !spec.archs.includes(arch)) throw new HostError('artifact', `${spec.name} publishes no release for ${facts.host.machine} (${arch}); it has ${spec.archs.join(', ')}`);
+    const url = spec.url.replaceAll('{arch}', arch);
+    const member = spec.member.replaceAll('{arch}', arch);
+    const asset = decodeURIComponent(new URL(url).pathname.split('/').pop()!);
+    let archiveSha256 = spec.sha256?.[arch];
+    if (!archiveSha256 && spec.checksumsUrl) {
+      const checksumsUrl = spec.checksumsUrl.replaceAll('{arch}', arch);
+      archiveSha256 = (await asArtifactError(cache.checksums(checksumsUrl))).get(asset);
+      if (!archiveSha256) throw new HostError('artifact', `${checksumsUrl} lists no checksum for ${asset}`);
+    }
+    if (!archiveSha256) throw new HostError('artifact', `${spec.name}: no checksum for ${asset}; give checksums_url or sha256.${arch}`);
+    return { arch, url, member, archiveSha256 };
+  };
+
+  return {
+    id,
+    tags: spec.tags ?? [],
+    notify: spec.notify,
+    facts: () => [
+      { key: `path:${spec.dest}`, command: pathStateCommand(spec.dest) },
+      { key: `marker:${marker}`, command: `cat ${shellQuote(marker)} 2>/dev/null || true` },
+    ],
+    async plan(facts): Promise<Change> {
+      const { arch, archiveSha256, url, member } = await source(facts);
+      const state = parsePathState(facts.raw.get(`path:${spec.dest}`) ?? '');
+      let expected: string | undefined;
+      if (spec.fetch === 'controller') {
+        expected = (await asArtifactError(cache.binary(url, archiveSha256, member))).sha256;
+      } else {
+        const [installedFrom, installedSha] = (facts.raw.get(`marker:${marker}`) ?? '').trim().split(' ');
+        if (installedFrom === archiveSha256) expected = installedSha;
+      }
+      const what = `${spec.name} ${arch} from ${url}`;
+      if (!state.exists) return { resource: id, action: 'create', reason: `install ${what}` };
+      if (expected === undefined || state.sha256 !== expected) return { resource: id, action: 'update', reason: `binary differs: replace with ${what}` };
+      if (state.mode !== '0755' || state.owner !== 'root') return { resource: id, action: 'update', reason: `mode ${state.mode} ${state.owner} -> 0755 root` };
+      return { resource: id, action: 'same', reason: `binary matches ${url.split('/').pop()}` };
+    },
+    async apply(connection, _change, facts) {
+      const { url, member, archiveSha256 } = await source(facts);
+      if (spec.fetch === 'controller') {
+        const binary = await asArtifactError(cache.binary(url, archiveSha256, member));
+        const upload = `/tmp/.fleet-upload-${spec.name}-${randomBytes(6).toString('hex')}`;
+        await connection.uploadFile(binary.path, upload, 0o600);
+        await connection.execChecked(`install ${spec.dest}`, `trap ${shellQuote(`rm -f ${shellQuote(upload)}`)} EXIT && ${installScript(shellQuote(upload), spec.dest)}`, { sudo: true });
+      } else {
+        await connection.execChecked(`download and install ${spec.dest}`, hostFetchScript(url, archiveSha256, member, spec.dest, marker), { sudo: true, timeoutMs: 600_000 });
+      }
+      replaced = true;
+    },
+    async rollback(connection) {
+      if (!replaced) return false;
+      const previous = `${spec.dest}.fleet-previous`;
+      const result = await connection.exec(`[ -f ${shellQuote(previous)} ] && ${shellCommand('mv', '-f', previous, spec.dest)} && ${shellCommand('rm', '-f', marker)}`, { sudo: true });
+      return result.code === 0;
+    },
+  };
+}
+
+async function asArtifactError<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error instanceof ExternalError) throw new HostError('artifact', error.message);
+    throw error;
+  }
+}
+
+/**
+ * Keeps the old binary as DEST.fleet-previous (for rollback), then renames the new one into place.
+ * `sourceWord` is already a shell word (quoted, possibly with a variable in it).
+ */
+function installScript(sourceWord: string, dest: string): string {
+  const staged = `${dest}.fleet-new`;
+  return [
+    `if [ -f ${shellQuote(dest)} ]; then ${shellCommand('cp', '-p', dest, `${dest}.fleet-previous`)}; fi`,
+    `install -m 0755 -o root -g root ${sourceWord} ${shellQuote(staged)}`,
+    shellCommand('mv', '-f', staged, dest),
+  ].join(' && ');
+}
+
+/** The host downloads and verifies the archive itself (curl or wget; unzip for zip archives). */
+function hostFetchScript(url: string, sha256: string, member: string, dest: string, marker: string): string {
+  const unpack = url.endsWith('.zip')
+    ? `command -v unzip >/dev/null || { echo 'unzip is needed on the host for artifacts.fetch: host with zip archives' >&2; exit 1; }; unzip -q "$d/archive" ${shellQuote(member)} -d "$d/x"`
+    : `tar -xzf "$d/archive" -C "$d/x" ${shellQuote(member)}`;
+  return [
+    'set -e',
+    'd=$(mktemp -d); trap \'rm -rf "$d"\' EXIT; mkdir "$d/x"',
+    `if command -v curl >/dev/null; then curl -fsSL -o "$d/archive" ${shellQuote(url)}; else wget -qO "$d/archive" ${shellQuote(url)}; fi`,
+    `echo ${shellQuote(`${sha256}  `)}"$d/archive" | sha256sum -c --quiet - >/dev/null 2>&1 || { echo ${shellQuote(`checksum mismatch for ${url}; expected ${sha256}; refusing to install it`)} >&2; exit 1; }`,
+    unpack,
+    installScript(`"$d/x/"${shellQuote(member)}`, dest),
+    `mkdir -p ${MARKER_DIR}`,
+    `echo ${shellQuote(sha256)} "$(sha256sum ${shellQuote(dest)} | cut -d' ' -f1)" > ${shellQuote(marker)}`,
+  ].join('\n');
+}

@@ -1,0 +1,90 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HostError } from '../connection/errors.ts';
+import { shellCommand, shellQuote } from '../connection/quote.ts';
+import type { Connection } from '../connection/ssh.ts';
+import type { Change } from './types.ts';
+
+export interface HttpCheckSpec {
+  url: string;
+  /** Where the request starts: on the host itself, or on the machine running fleet. */
+  from: 'host' | 'controller';
+  status: number;
+  /** A regular expression the body must match. */
+  body?: string;
+  timeoutSeconds: number;
+  /** Whose journal to show when the check fails. */
+  service?: string;
+  tags?: string[];
+}
+
+/** A read-only probe run after changes: proves the endpoint answers, retrying with backoff until a deadline. */
+export interface Verification {
+  id: string;
+  tags: string[];
+  /** `once` for check mode: a single attempt, reported rather than retried. */
+  verify(connection: Connection, options: { once: boolean }): Promise<Change>;
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  error?: string;
+}
+
+const STATUS_MARK = '__fleet_http_status__';
+
+async function fetchFromHost(connection: Connection, url: string): Promise<Answer> {
+  const curl = `curl -sS -o - -w ${shellQuote(`\n${STATUS_MARK}%{http_code}`)} --max-time 5 ${shellQuote(url)}`;
+  const wget = `wget -q -O - --timeout=5 ${shellQuote(url)} && printf ${shellQuote(`\n${STATUS_MARK}200`)}`;
+  const result = await connection.exec(`if command -v curl >/dev/null; then ${curl}; else ${wget}; fi`);
+  const at = result.stdout.lastIndexOf(STATUS_MARK);
+  const status = at < 0 ? 0 : Number(result.stdout.slice(at + STATUS_MARK.length).trim());
+  return { status, body: at < 0 ? '' : result.stdout.slice(0, Math.max(0, at - 1)), error: status === 0 ? result.stderr.trim().split('\n').pop() || 'no answer' : undefined };
+}
+
+async function fetchFromController(url: string): Promise<Answer> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    return { status: response.status, body: await response.text() };
+  } catch (error) {
+    return { status: 0, body: '', error: String((error as Error).cause ?? (error as Error).message) };
+  }
+}
+
+export function httpCheck(spec: HttpCheckSpec): Verification {
+  const id = `http ${spec.url} from ${spec.from}`;
+  const pattern = spec.body ? new RegExp(spec.body, 'm') : undefined;
+  const judge = (answer: Answer): string | undefined => {
+    if (answer.status === 0) return `no answer: ${answer.error}`;
+    if (answer.status !== spec.status) return `HTTP ${answer.status}, expected ${spec.status}: ${answer.body.trim().split('\n').slice(0, 3).join(' ').slice(0, 200)}`;
+    if (pattern && !pattern.test(answer.body)) return `HTTP ${answer.status} but the body does not match /${spec.body}/`;
+    return undefined;
+  };
+  return {
+    id,
+    tags: spec.tags ?? [],
+    async verify(connection, { once }) {
+      const started = Date.now();
+      const deadline = started + spec.timeoutSeconds * 1000;
+      let delayMs = 250;
+      for (let attempt = 1; ; attempt++) {
+        const answer = spec.from === 'host' ? await fetchFromHost(connection, spec.url) : await fetchFromController(spec.url);
+        const problem = judge(answer);
+        if (!problem) return { resource: id, action: 'same', reason: `HTTP ${answer.status}${pattern ? ', body matches' : ''} (attempt ${attempt})` };
+        if (once) return { resource: id, action: 'update', reason: `not as expected: ${problem}` };
+        if (Date.now() + delayMs > deadline) {
+          const journal = spec.service ? await recentJournal(connection, spec.service) : '';
+          throw new HostError('verify', `GET ${spec.url} from the ${spec.from}: ${problem} (gave up after ${attempt} attempts in ${Math.round((Date.now() - started) / 1000)} s)${journal}`);
+        }
+        await sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, 4000);
+      }
+    },
+  };
+}
+
+async function recentJournal(connection: Connection, service: string): Promise<string> {
+  const journal = await connection.exec(shellCommand('journalctl', '-u', `${service}.service`, '-n', '10', '--no-pager', '-o', 'cat'), { sudo: true });
+  const log = journal.stdout.trim();
+  return log ? `\nlast log lines of ${service}:\n  ${log.split('\n').join('\n  ')}` : '';
+}

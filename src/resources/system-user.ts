@@ -1,0 +1,54 @@
+import { shellCommand, shellQuote } from '../connection/quote.ts';
+import type { Change, Resource } from './types.ts';
+
+export interface SystemUserSpec {
+  name: string;
+  /** Primary group, created as a system group when missing; defaults to the user's name. */
+  group: string;
+  /** Supplementary groups, which must exist (adm, systemd-journal). */
+  groups: string[];
+  /** Created (mode 0750) only when given; otherwise the account has no home. */
+  home?: string;
+  tags?: string[];
+}
+
+const NOLOGIN = '/usr/sbin/nologin';
+const NO_HOME = '/nonexistent';
+
+/** A system account for a daemon: no login shell, no home unless asked, in the groups it needs. */
+export function systemUserResource(spec: SystemUserSpec): Resource {
+  const id = `user ${spec.name}`;
+  const key = `user:${spec.name}`;
+  return {
+    id,
+    tags: spec.tags ?? [],
+    facts: () => [{ key, command: `getent passwd ${shellQuote(spec.name)} || echo absent; id -gn ${shellQuote(spec.name)} 2>/dev/null; id -Gn ${shellQuote(spec.name)} 2>/dev/null` }],
+    plan(facts): Change {
+      const [passwd = 'absent', primary = '', all = ''] = (facts.raw.get(key) ?? '').trim().split('\n');
+      if (passwd === 'absent') {
+        const extras = spec.groups.length ? `, in ${spec.groups.join(', ')}` : '';
+        return { resource: id, action: 'create', reason: `new system user, group ${spec.group}${extras}, ${spec.home ? `home ${spec.home}` : 'no home'}, no login shell` };
+      }
+      const fields = passwd.split(':');
+      const differences: string[] = [];
+      if (primary !== spec.group) differences.push(`primary group ${primary} -> ${spec.group}`);
+      const member = all.split(' ');
+      const missing = spec.groups.filter((group) => !member.includes(group));
+      if (missing.length) differences.push(`not in ${missing.join(', ')}`);
+      if (fields[6] !== NOLOGIN) differences.push(`shell ${fields[6]} -> ${NOLOGIN}`);
+      if (spec.home && fields[5] !== spec.home) differences.push(`home ${fields[5]} -> ${spec.home}`);
+      return differences.length === 0 ? { resource: id, action: 'same', reason: 'exists with the right groups and no login shell' } : { resource: id, action: 'update', reason: differences.join(', ') };
+    },
+    async apply(connection, change) {
+      const ensureGroup = `getent group ${shellQuote(spec.group)} >/dev/null || ${shellCommand('groupadd', '--system', spec.group)}`;
+      const supplementary = spec.groups.length ? ['--groups', spec.groups.join(',')] : [];
+      const home = spec.home ? ['--home-dir', spec.home, '--create-home'] : ['--home-dir', NO_HOME, '--no-create-home'];
+      const command =
+        change.action === 'create'
+          ? shellCommand('useradd', '--system', '--gid', spec.group, ...supplementary, ...home, '--shell', NOLOGIN, spec.name)
+          : shellCommand('usermod', '--gid', spec.group, ...(spec.groups.length ? ['--append', '--groups', spec.groups.join(',')] : []), ...(spec.home ? ['--home', spec.home] : []), '--shell', NOLOGIN, spec.name);
+      const homeMode = spec.home ? ` && ${shellCommand('chmod', '0750', spec.home)}` : '';
+      await connection.execChecked(id, `${ensureGroup} && ${command}${change.action === 'create' ? homeMode : ''}`, { sudo: true });
+    },
+  };
+}
