@@ -1,3 +1,4 @@
+import { BUILTIN_VARS } from '../defaults.ts';
 import { parseExtraVars } from '../inventory/extra-vars.ts';
 import { applyLimit } from '../inventory/limit.ts';
 import { loadInventory } from '../inventory/load.ts';
@@ -11,6 +12,6 @@ export interface HostSelection {
 /** Loads the inventory, resolves every host's settings and applies --limit. */
 export async function loadSelectedHosts(inventoryFile: string, selection: HostSelection): Promise<ResolvedHost[]> {
   const inventory = await loadInventory(inventoryFile);
-  const hosts = resolveHosts(inventory, { extraVars: parseExtraVars(selection.extraVars ?? []) });
+  const hosts = resolveHosts(inventory, { extraVars: parseExtraVars(selection.extraVars ?? []), builtinVars: BUILTIN_VARS });
   return applyLimit(hosts, selection.limit);
 }

@@ -1,9 +1,35 @@
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import type { LabHost } from './boot.ts';
 import { labDir, labKeyPath } from './layout.ts';
+import { LAB_ALLOY_VERSIONS, LAB_NODE_EXPORTER_VERSION } from './mirror.ts';
+
+export interface LabInventoryOptions {
+  /** The lab's release mirror (see buildLabMirror); pins the versions it holds. */
+  mirrorUrl?: string;
+  /** More variables for every host. */
+  vars?: Record<string, unknown>;
+}
 
 /** An inventory that reaches the given lab hosts as root with the lab key. */
-export function renderLabInventory(hosts: readonly LabHost[]): string {
+export function renderLabInventory(hosts: readonly LabHost[], options: LabInventoryOptions = {}): string {
+  const vars = {
+    ...(options.mirrorUrl
+      ? {
+          artifacts: { mirror: options.mirrorUrl },
+          node_exporter: { version: LAB_NODE_EXPORTER_VERSION },
+          alloy: { version: LAB_ALLOY_VERSIONS[0] },
+        }
+      : {}),
+    ...options.vars,
+  };
+  const varsBlock = Object.keys(vars).length
+    ? [
+        '  # The lab mirror serves Debian\'s node_exporter and a stand-in for Alloy (not Grafana Alloy) in GitHub\'s release layout.',
+        '  vars:',
+        ...stringify(vars).trimEnd().split('\n').map((line) => `    ${line}`),
+      ]
+    : [];
   const lines = [
     '# Written by `fleet lab up`: the local lab of systemd-nspawn hosts.',
     'defaults:',
@@ -17,6 +43,7 @@ export function renderLabInventory(hosts: readonly LabHost[]): string {
     `    known_hosts_file: ${join(labDir(), 'known_hosts')}`,
     '  labels:',
     '    env: lab',
+    ...varsBlock,
     'groups:',
     '  lab:',
     '    hosts:',

@@ -17,7 +17,7 @@ import type { Task } from './schema.ts';
 
 /** What templates and playbook expressions see: `{{host.name}}`, `{{host.labels.env}}`, `{{vars.x}}`. */
 export function templateContext(host: ResolvedHost): Record<string, unknown> {
-  return { host: { name: host.name, address: host.address, groups: host.groups, labels: host.labels }, vars: host.vars };
+  return { host: { name: host.name, address: host.address, groups: host.groups, labels: host.labels }, vars: host.vars, fleet: { prometheus_addresses: [] } };
 }
 
 /** Renders every `{{ }}` string inside a task's spec, naming the task and field on error. */

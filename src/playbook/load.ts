@@ -32,3 +32,15 @@ export async function loadPlaybook(file: string): Promise<LoadedPlaybook> {
   if (!parsed.success) throw new UsageError(describeIssues(source, playbookSchema, parsed.error.issues).join('\n'));
   return { file, playbook: parsed.data };
 }
+
+/** Loads the named playbooks and, after each one's tasks, the playbooks it imports; a cycle is an error. */
+export async function loadPlaybooks(names: readonly string[], inventoryDir: string, chain: string[] = []): Promise<LoadedPlaybook[]> {
+  const loaded: LoadedPlaybook[] = [];
+  for (const name of names) {
+    const file = findPlaybook(name, inventoryDir);
+    if (chain.includes(file)) throw new UsageError(`playbook ${file} imports itself (${[...chain, file].join(' -> ')})`);
+    const playbook = await loadPlaybook(file);
+    loaded.push(playbook, ...(await loadPlaybooks(playbook.playbook.import, inventoryDir, [...chain, file])));
+  }
+  return loaded;
+}

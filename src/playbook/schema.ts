@@ -75,7 +75,9 @@ export const taskSchema = z
 
 export const playbookSchema = z.strictObject({
   name: z.string().optional(),
-  tasks: z.array(taskSchema),
+  /** Other playbooks (names or paths) run after this one's tasks, in order. */
+  import: z.array(z.string().min(1)).default([]),
+  tasks: z.array(taskSchema).default([]),
 });
 
 export type Playbook = z.infer<typeof playbookSchema>;

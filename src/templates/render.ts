@@ -1,8 +1,10 @@
 import Handlebars from 'handlebars';
 import { UsageError } from '../errors.ts';
+import { TEMPLATE_HELPERS } from './helpers.ts';
 
 // One environment for the whole program; config files are not HTML, so nothing is escaped.
 const handlebars = Handlebars.create();
+handlebars.registerHelper(TEMPLATE_HELPERS);
 
 /**
  * Renders a template with strict variables: a missing variable is an error naming the template,
@@ -12,6 +14,7 @@ export function renderTemplate(name: string, source: string, context: Record<str
   try {
     return handlebars.compile(source, { strict: true, noEscape: true })(context);
   } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`${name}: ${error.message}`);
     const message = (error as Error).message;
     const missing = /"([^"]+)" not defined in .*? - (\d+):(\d+)/.exec(message);
     if (missing) throw new UsageError(`${name}:${missing[2]}:${Number(missing[3]) + 1}: variable "${missing[1]}" is not defined for this host; set it in the inventory (vars:) or with -e`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { LabHost } from '../../src/lab/boot.ts';
 import { startLab, stopLab, type LabHostSpec } from '../../src/lab/lab.ts';
-import { renderLabInventory } from '../../src/lab/lab-inventory.ts';
+import { renderLabInventory, type LabInventoryOptions } from '../../src/lab/lab-inventory.ts';
 
 /** Non-empty when the lab cannot run here; suites use it with describe.skipIf. */
 export const labUnavailable = inject('labUnavailable');
@@ -26,10 +26,10 @@ export function useLabHosts(specs: LabHostSpec[]): LabHost[] {
 }
 
 /** Writes an inventory for lab hosts into a fresh temporary folder; `extra` is appended verbatim. */
-export async function writeLabInventory(hosts: readonly LabHost[], extra = ''): Promise<{ dir: string; file: string }> {
+export async function writeLabInventory(hosts: readonly LabHost[], extra = '', options: LabInventoryOptions = {}): Promise<{ dir: string; file: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'fleet-test-'));
   const file = join(dir, 'inventory.yaml');
   const knownHosts = join(dir, 'known_hosts');
-  await writeFile(file, renderLabInventory(hosts).replace(/known_hosts_file: .*/, `known_hosts_file: ${knownHosts}`) + extra);
+  await writeFile(file, renderLabInventory(hosts, options).replace(/known_hosts_file: .*/, `known_hosts_file: ${knownHosts}`) + extra);
   return { dir, file };
 }

@@ -4,7 +4,7 @@ import { HostError } from '../../connection/errors.ts';
 import { runOnHosts } from '../../engine/run-hosts.ts';
 import { UsageError } from '../../errors.ts';
 import { buildHostProgram } from '../../playbook/build-program.ts';
-import { findPlaybook, loadPlaybook } from '../../playbook/load.ts';
+import { loadPlaybooks } from '../../playbook/load.ts';
 import type { Change } from '../../resources/types.ts';
 import { becomeOpenOptions, collectBecomePasswords } from '../become-passwords.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
@@ -42,7 +42,7 @@ export function registerApply(program: Command): void {
   ).action(async (inventoryFile: string, playbookNames: string[], options: ApplyOptions) => {
     const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     const inventoryDir = dirname(inventoryFile);
-    const playbooks = await Promise.all((playbookNames.length ? playbookNames : ['site']).map((name) => loadPlaybook(findPlaybook(name, inventoryDir))));
+    const playbooks = await loadPlaybooks(playbookNames.length ? playbookNames : ['site'], inventoryDir);
     const tags = options.tags ? options.tags.split(',').map((tag) => tag.trim()).filter(Boolean) : [];
     // Everything is rendered before the first connection: a bad variable stops the run untouched.
     const programs = new Map<string, HostProgram>();

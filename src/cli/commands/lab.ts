@@ -4,6 +4,9 @@ import { UsageError } from '../../errors.ts';
 import { labUnavailableReason, readLabState, startLab, stopLab, writeLabState, type LabHostSpec } from '../../lab/lab.ts';
 import { renderLabInventory } from '../../lab/lab-inventory.ts';
 import { isOurNspawn } from '../../lab/processes.ts';
+import { LAB_GATEWAY } from '../../lab/layout.ts';
+import { serveDirectory } from '../../lab/mirror.ts';
+import { LAB_MIRROR_PORT, startLabMirror, stopLabMirror } from '../../lab/mirror-process.ts';
 import { color } from '../colors.ts';
 import { formatTable } from '../table.ts';
 
@@ -36,7 +39,8 @@ export function registerLab(program: Command): void {
       const started = Date.now();
       const hosts = await startLab(specs, (line) => process.stderr.write(`${line}\n`));
       await writeLabState(hosts);
-      await writeFile(options.inventory, renderLabInventory(hosts));
+      const mirrorUrl = await startLabMirror();
+      await writeFile(options.inventory, renderLabInventory(hosts, { mirrorUrl }));
       process.stdout.write(`${count} lab host(s) up in ${((Date.now() - started) / 1000).toFixed(1)}s; inventory written to ${options.inventory}\n`);
     });
   lab
@@ -45,8 +49,18 @@ export function registerLab(program: Command): void {
     .action(async () => {
       const hosts = await readLabState();
       await stopLab(hosts);
+      await stopLabMirror();
       await writeLabState([]);
       process.stdout.write(`${hosts.length} lab host(s) stopped\n`);
+    });
+  lab
+    .command('serve-mirror', { hidden: true })
+    .description('serve the lab release mirror (started by lab up)')
+    .argument('<dir>')
+    .option('--port <port>', 'port on the bridge', String(LAB_MIRROR_PORT))
+    .action(async (dir: string, options: { port: string }) => {
+      const { url } = await serveDirectory(dir, LAB_GATEWAY, Number(options.port));
+      process.stdout.write(`serving ${dir} at ${url}\n`);
     });
   lab
     .command('status')
