@@ -104,7 +104,9 @@ async function buildTask(task: Task, where: string, host: ResolvedHost, inventor
     return { resource: firewallPortResource({ port: toPort(spec.port, `${where}.firewall.port`), sources: toList(spec.sources), state: spec.state, ...common }) };
   }
   const spec = render(task.http_check!, 'http_check');
-  return { check: httpCheck({ url: spec.url, from: spec.from, status: spec.status, body: spec.body, timeoutSeconds: spec.timeout, service: spec.service, tags: task.tags }) };
+  const basicAuth = spec.basic_auth?.user ? { user: spec.basic_auth.user, passwordEnv: spec.basic_auth.password_env } : undefined;
+  const insecure = spec.insecure === true || spec.insecure === 'true';
+  return { check: httpCheck({ url: spec.url, from: spec.from, status: spec.status, body: spec.body, timeoutSeconds: spec.timeout, service: spec.service, basicAuth, insecure, tags: task.tags }) };
 }
 
 /**

@@ -47,6 +47,9 @@ const httpCheck = z.strictObject({
   body: z.string().optional(),
   timeout: z.number().positive().default(30).describe('seconds'),
   service: z.string().optional(),
+  /** Empty user: no auth (lets a playbook pass the inventory's optional setting straight through). */
+  basic_auth: z.strictObject({ user: z.string(), password_env: z.string() }).optional(),
+  insecure: z.union([z.boolean(), z.string()]).default(false),
 });
 
 const when = z.strictObject(Object.fromEntries(CONDITION_FACTS.map((fact) => [fact, oneOrMany.optional()])) as Record<(typeof CONDITION_FACTS)[number], z.ZodOptional<typeof oneOrMany>>);

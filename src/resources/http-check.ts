@@ -14,6 +14,10 @@ export interface HttpCheckSpec {
   timeoutSeconds: number;
   /** Whose journal to show when the check fails. */
   service?: string;
+  /** Basic auth; the password is read from the controller's environment and sent on stdin, never on a command line. */
+  basicAuth?: { user: string; passwordEnv: string };
+  /** Accept any TLS certificate (the host's own certificate does not name 127.0.0.1). */
+  insecure?: boolean;
   tags?: string[];
 }
 
@@ -33,18 +37,26 @@ interface Answer {
 
 const STATUS_MARK = '__fleet_http_status__';
 
-async function fetchFromHost(connection: Connection, url: string): Promise<Answer> {
-  const curl = `curl -sS -o - -w ${shellQuote(`\n${STATUS_MARK}%{http_code}`)} --max-time 5 ${shellQuote(url)}`;
-  const wget = `wget -q -O - --timeout=5 ${shellQuote(url)} && printf ${shellQuote(`\n${STATUS_MARK}200`)}`;
-  const result = await connection.exec(`if command -v curl >/dev/null; then ${curl}; else ${wget}; fi`);
+interface RequestOptions {
+  credentials?: string;
+  insecure?: boolean;
+}
+
+async function fetchFromHost(connection: Connection, url: string, options: RequestOptions): Promise<Answer> {
+  // curl reads `user = "name:password"` from stdin (--config -), so the password is in no process list.
+  const config = options.credentials ? `user = ${JSON.stringify(options.credentials)}\n` : '';
+  const curl = `curl -sS ${options.insecure ? '-k ' : ''}--config - -o - -w ${shellQuote(`\n${STATUS_MARK}%{http_code}`)} --max-time 5 ${shellQuote(url)}`;
+  const wget = `wget -q -O - --timeout=5 ${options.insecure ? '--no-check-certificate ' : ''}${shellQuote(url)} && printf ${shellQuote(`\n${STATUS_MARK}200`)}`;
+  const result = await connection.exec(`if command -v curl >/dev/null; then ${curl}; else ${wget}; fi`, { stdin: config });
   const at = result.stdout.lastIndexOf(STATUS_MARK);
   const status = at < 0 ? 0 : Number(result.stdout.slice(at + STATUS_MARK.length).trim());
   return { status, body: at < 0 ? '' : result.stdout.slice(0, Math.max(0, at - 1)), error: status === 0 ? result.stderr.trim().split('\n').pop() || 'no answer' : undefined };
 }
 
-async function fetchFromController(url: string): Promise<Answer> {
+async function fetchFromController(url: string, options: RequestOptions): Promise<Answer> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    const headers: Record<string, string> = options.credentials ? { authorization: `Basic ${Buffer.from(options.credentials).toString('base64')}` } : {};
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000), headers });
     return { status: response.status, body: await response.text() };
   } catch (error) {
     return { status: 0, body: '', error: String((error as Error).cause ?? (error as Error).message) };
@@ -64,11 +76,12 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
     id,
     tags: spec.tags ?? [],
     async verify(connection, { once }) {
+      const request: RequestOptions = { credentials: spec.basicAuth ? `${spec.basicAuth.user}:${passwordFrom(spec.basicAuth.passwordEnv)}` : undefined, insecure: spec.insecure };
       const started = Date.now();
       const deadline = started + spec.timeoutSeconds * 1000;
       let delayMs = 250;
       for (let attempt = 1; ; attempt++) {
-        const answer = spec.from === 'host' ? await fetchFromHost(connection, spec.url) : await fetchFromController(spec.url);
+        const answer = spec.from === 'host' ? await fetchFromHost(connection, spec.url, request) : await fetchFromController(spec.url, request);
         const problem = judge(answer);
         if (!problem) return { resource: id, action: 'same', reason: `HTTP ${answer.status}${pattern ? ', body matches' : ''} (attempt ${attempt})` };
         if (once) return { resource: id, action: 'update', reason: `not as expected: ${problem}` };
@@ -81,6 +94,12 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
       }
     },
   };
+}
+
+function passwordFrom(env: string): string {
+  const password = process.env[env];
+  if (!password) throw new HostError('verify', `environment variable ${env} is not set; the check needs it for basic auth`);
+  return password;
 }
 
 async function recentJournal(connection: Connection, service: string): Promise<string> {

@@ -1,12 +1,20 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findPlaybook, loadPlaybook } from '../../../src/playbook/load.ts';
+import { mkdir, rename } from 'node:fs/promises';
+import { loadPlaybook, loadPlaybooks } from '../../../src/playbook/load.ts';
 import { writeTempFiles } from '../../helpers/temp-files.ts';
 
 describe('loadPlaybook', () => {
-  it('loads the shipped site playbook', async () => {
-    const { playbook } = await loadPlaybook(findPlaybook('site', '/nonexistent'));
-    expect(playbook.tasks.length).toBeGreaterThan(0);
+  it('loads the shipped site playbook with the ones it imports, in order', async () => {
+    const loaded = await loadPlaybooks(['site'], '/nonexistent');
+    expect(loaded.map(({ playbook }) => playbook.name)).toEqual(['site', 'node-exporter', 'alloy']);
+  });
+
+  it('refuses a playbook that imports itself', async () => {
+    const dir = writeTempFiles({ 'a.yaml': 'import: [b]\n', 'b.yaml': 'import: [a]\n' });
+    await mkdir(join(dir, 'playbooks'));
+    for (const name of ['a', 'b']) await rename(join(dir, `${name}.yaml`), join(dir, 'playbooks', `${name}.yaml`));
+    await expect(loadPlaybooks(['a'], dir)).rejects.toThrow(/imports itself \(.*a\.yaml -> .*b\.yaml -> .*a\.yaml\)/);
   });
 
   it('reports a bad mode, an unknown key and a task with two kinds at file:line:col', async () => {
