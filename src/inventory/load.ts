@@ -77,6 +77,9 @@ function buildInventory(source: YamlSource, raw: InventoryFile): Inventory {
       if (!groupNames.includes(child)) at(['groups', group, 'children', index], `undefined group "${child}"; define it under groups:`);
     });
   }
+  (raw.prometheus?.servers ?? []).forEach((server, index) => {
+    if (!hosts.has(server.host)) at(['prometheus', 'servers', index, 'host'], `"${server.host}" is not a host of this inventory; add it under hosts: so fleet can reach it over SSH`);
+  });
   if (problems.length === 0) {
     const cycle = findChildCycle(raw);
     if (cycle) at(['groups', cycle[0]!, 'children'], `groups contain each other: ${cycle.join(' -> ')}`);

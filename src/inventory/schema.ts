@@ -61,7 +61,30 @@ export const groupSchema = z.strictObject({
   ...settingsShape,
 });
 
+const absolutePath = z.string().regex(/^\//, 'expected an absolute path');
+
+/** The central Prometheus servers fleet registers every host with (an HA pair is common). */
+export const prometheusSchema = z.strictObject({
+  servers: z
+    .array(
+      z.strictObject({
+        /** An inventory host: fleet reaches it over SSH like any other. */
+        host: z.string().regex(NAME, 'expected the name of a host in this inventory'),
+        /** Where Prometheus answers, as seen from its own host; default http://ADDRESS:9090. */
+        url: z.url({ protocol: /^https?$/ }).optional(),
+        file_sd_dir: absolutePath.default('/etc/prometheus/file_sd'),
+        config_file: absolutePath.default('/etc/prometheus/prometheus.yml'),
+      }),
+    )
+    .min(1, 'expected at least one server'),
+  /** scrape_interval of fleet's jobs; Prometheus' global one when unset. */
+  scrape_interval: z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a Prometheus duration like 15s or 1m').optional(),
+  /** How long to wait for every target to be up after registering, in seconds. */
+  wait_for_targets: z.number().positive().default(90),
+});
+
 export const inventorySchema = z.strictObject({
+  prometheus: prometheusSchema.optional(),
   defaults: z.strictObject(settingsShape).optional(),
   groups: z.record(z.string().regex(NAME, 'expected a group name'), groupSchema.nullable()).nullable().optional(),
   hosts: z.record(z.string().regex(NAME, 'expected a host name'), hostSchema.nullable()).nullable().optional(),
@@ -69,6 +92,7 @@ export const inventorySchema = z.strictObject({
 });
 
 export type InventoryFile = z.infer<typeof inventorySchema>;
+export type PrometheusSettings = z.infer<typeof prometheusSchema>;
 export type HostEntry = z.infer<typeof hostSchema>;
 export type SshSettings = z.infer<typeof sshSchema>;
 export type BecomeSettings = z.infer<typeof becomeSchema>;

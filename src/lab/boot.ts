@@ -36,10 +36,15 @@ export async function bootLabHost(rootfs: string, name: string, index: number, v
     networkFile,
     `[Match]\nName=host0\n\n[Network]\nAddress=${address}/24\nGateway=${LAB_GATEWAY}\nLinkLocalAddressing=no\n`,
   );
+  // The lab has no DNS server. Without this, lookups wait for the machine's resolver, which the
+  // bridge cannot reach (Prometheus spends 20 s per config load looking up its own FQDN).
+  const resolvConf = join(hostDir, 'resolv.conf');
+  await writeFile(resolvConf, '# fleet lab: no DNS here; names come from /etc/hosts\nnameserver 127.0.0.1\n');
   const args = [
     '-q', '-D', rootfs, '--boot', '--register=no', '--keep-unit', '--volatile=overlay', '--console=passive',
     `--network-bridge=${LAB_BRIDGE}`, `--machine=${name}`, `--hostname=${name}`,
     `--bind-ro=${networkFile}:/etc/systemd/network/10-host0.network`,
+    '--resolv-conf=off', `--bind-ro=${resolvConf}:/etc/resolv.conf`,
   ];
   const dropIn = SSHD_DROP_INS[variant];
   if (dropIn) {

@@ -9,10 +9,14 @@ export interface LabInventoryOptions {
   mirrorUrl?: string;
   /** More variables for every host. */
   vars?: Record<string, unknown>;
+  /** Lab hosts running the central Prometheus (see enableLabPrometheus); they form the group monitoring. */
+  prometheusServers?: readonly string[];
 }
 
 /** An inventory that reaches the given lab hosts as root with the lab key. */
 export function renderLabInventory(hosts: readonly LabHost[], options: LabInventoryOptions = {}): string {
+  const servers = options.prometheusServers ?? [];
+  const entries = (list: readonly LabHost[]) => list.flatMap((host) => [`      ${host.name}:`, `        address: ${host.address}`]);
   const vars = {
     ...(options.mirrorUrl
       ? {
@@ -44,10 +48,12 @@ export function renderLabInventory(hosts: readonly LabHost[], options: LabInvent
     '  labels:',
     '    env: lab',
     ...varsBlock,
-    'groups:',
+    ...(servers.length
+      ? ['prometheus:', '  scrape_interval: 5s', '  servers:', ...servers.map((name) => `    - host: ${name}`), 'groups:', '  monitoring:', '    hosts:', ...entries(hosts.filter((host) => servers.includes(host.name)))]
+      : ['groups:']),
     '  lab:',
     '    hosts:',
-    ...hosts.flatMap((host) => [`      ${host.name}:`, `        address: ${host.address}`]),
+    ...entries(hosts.filter((host) => !servers.includes(host.name))),
   ];
   return `${lines.join('\n')}\n`;
 }

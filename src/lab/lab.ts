@@ -63,3 +63,16 @@ export async function writeLabState(hosts: readonly LabHost[]): Promise<void> {
   if (hosts.length === 0) await rm(statePath(), { force: true });
   else await writeFile(statePath(), `${JSON.stringify(hosts, null, 2)}\n`);
 }
+
+/** Turns a lab host into the lab's central Prometheus (Debian's package, installed but disabled in the image). */
+export async function enableLabPrometheus(host: LabHost): Promise<void> {
+  const script = [
+    // Faster feedback in the lab than Debian's 15 s; fleet's jobs may set their own.
+    "sed -i 's/^  scrape_interval: .*/  scrape_interval: 5s/' /etc/prometheus/prometheus.yml",
+    'systemctl enable --now prometheus >/dev/null 2>&1',
+    'for i in $(seq 1 100); do curl -sf http://127.0.0.1:9090/-/ready >/dev/null && exit 0; sleep 0.1; done',
+    'echo "prometheus did not become ready" >&2; exit 1',
+  ].join('\n');
+  const result = await runInLabHost(host, script);
+  if (result.code !== 0) throw new Error(`lab host ${host.name}: ${result.stderr.trim()}`);
+}

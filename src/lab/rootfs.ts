@@ -13,9 +13,11 @@ const PACKAGES = [
   'curl', 'ca-certificates', 'sudo', 'procps',
   // Resolves the container's own name, or sudo warns on every call.
   'libnss-myhostname',
+  // The central Prometheus (and promtool) of the lab's monitor host; disabled on the others.
+  'prometheus',
 ];
 // Bump when the steps below change, so a stale cached image is rebuilt.
-const RECIPE_VERSION = 4;
+const RECIPE_VERSION = 5;
 const READY_MARK = '.fleet-lab-ready';
 
 /** Returns the path of the lab's private key, creating the key pair on first use. */
@@ -50,6 +52,8 @@ async function configureRootfs(root: string, publicKey: string): Promise<void> {
   const chroot = (...args: string[]) => runLocalChecked('chroot', [root, ...args]);
   await chroot('systemctl', 'enable', 'systemd-networkd', 'ssh');
   await chroot('systemctl', 'mask', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'console-getty.service');
+  // Only the monitor host runs Prometheus (see enableLabPrometheus).
+  await chroot('systemctl', 'disable', 'prometheus');
   // Each boot must take the name given by --hostname and get its own machine id.
   await rm(join(root, 'etc/hostname'), { force: true });
   await writeFile(join(root, 'etc/machine-id'), '');

@@ -15,9 +15,15 @@ import { renderTemplate } from '../templates/render.ts';
 import type { LoadedPlaybook } from './load.ts';
 import type { Task } from './schema.ts';
 
-/** What templates and playbook expressions see: `{{host.name}}`, `{{host.labels.env}}`, `{{vars.x}}`. */
-export function templateContext(host: ResolvedHost): Record<string, unknown> {
-  return { host: { name: host.name, address: host.address, groups: host.groups, labels: host.labels }, vars: host.vars, fleet: { prometheus_addresses: [] } };
+/** Fleet-wide facts templates may use, the same for every host. */
+export interface FleetContext {
+  /** Addresses of the Prometheus servers the inventory names (the default firewall sources). */
+  prometheus_addresses: string[];
+}
+
+/** What templates and playbook expressions see: `{{host.name}}`, `{{host.labels.env}}`, `{{vars.x}}`, `{{fleet.prometheus_addresses}}`. */
+export function templateContext(host: ResolvedHost, fleet: FleetContext = { prometheus_addresses: [] }): Record<string, unknown> {
+  return { host: { name: host.name, address: host.address, groups: host.groups, labels: host.labels }, vars: host.vars, fleet };
 }
 
 /** Renders every `{{ }}` string inside a task's spec, naming the task and field on error. */
@@ -55,8 +61,8 @@ function withMirror(url: string, mirror: string | undefined): string {
   return mirror && url.startsWith('https://github.com/') ? `${mirror.replace(/\/$/, '')}/${url.slice('https://github.com/'.length)}` : url;
 }
 
-async function buildTask(task: Task, where: string, host: ResolvedHost, inventoryDir: string): Promise<{ resource?: Resource; check?: ReturnType<typeof httpCheck> }> {
-  const context = templateContext(host);
+async function buildTask(task: Task, where: string, host: ResolvedHost, inventoryDir: string, fleet: FleetContext): Promise<{ resource?: Resource; check?: ReturnType<typeof httpCheck> }> {
+  const context = templateContext(host, fleet);
   const common = { tags: task.tags, notify: task.notify };
   const render = <T>(spec: T, kind: string) => renderSpec(spec, `${where}.${kind}`, context);
   const renderFile = async (src: string) => {
@@ -113,11 +119,11 @@ async function buildTask(task: Task, where: string, host: ResolvedHost, inventor
  * Turns the playbooks into this host's program, rendering every expression and template locally.
  * Runs before any connection, so a bad variable fails the run before a host is touched.
  */
-export async function buildHostProgram(playbooks: readonly LoadedPlaybook[], host: ResolvedHost, inventoryDir: string): Promise<HostProgram> {
+export async function buildHostProgram(playbooks: readonly LoadedPlaybook[], host: ResolvedHost, inventoryDir: string, fleet?: FleetContext): Promise<HostProgram> {
   const program: HostProgram = { resources: [], checks: [] };
   for (const { file, playbook } of playbooks) {
     for (const [index, task] of playbook.tasks.entries()) {
-      const built = await buildTask(task, `${file} tasks.${index}`, host, inventoryDir);
+      const built = await buildTask(task, `${file} tasks.${index}`, host, inventoryDir, fleet ?? { prometheus_addresses: [] });
       if (built.resource) program.resources.push({ resource: built.resource, when: task.when });
       if (built.check) program.checks.push({ check: built.check, when: task.when });
     }

@@ -1,17 +1,20 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
-import { labUnavailableReason, readLabState, startLab, stopLab, writeLabState, type LabHostSpec } from '../../lab/lab.ts';
+import { enableLabPrometheus, labUnavailableReason, readLabState, startLab, stopLab, writeLabState, type LabHostSpec } from '../../lab/lab.ts';
 import { renderLabInventory } from '../../lab/lab-inventory.ts';
 import { isOurNspawn } from '../../lab/processes.ts';
-import { LAB_GATEWAY } from '../../lab/layout.ts';
+import { LAB_GATEWAY, labDir } from '../../lab/layout.ts';
 import { serveDirectory } from '../../lab/mirror.ts';
 import { LAB_MIRROR_PORT, startLabMirror, stopLabMirror } from '../../lab/mirror-process.ts';
 import { color } from '../colors.ts';
 import { formatTable } from '../table.ts';
 
-// Hosts of `fleet lab up` use addresses from .11 upwards; the test suite uses .100 and above.
+// Hosts of `fleet lab up` use addresses from .11 upwards and the monitor .10; the test suite uses .100 and above.
 const FIRST_INDEX = 11;
+const MONITOR = 'monitor';
+const MONITOR_INDEX = 10;
 
 export function registerLab(program: Command): void {
   const lab = program
@@ -25,7 +28,7 @@ export function registerLab(program: Command): void {
     );
   lab
     .command('up')
-    .description('boot N hosts (default 3) and write an inventory that reaches them')
+    .description('boot N hosts (default 3) plus a monitor host running Prometheus, serve a release mirror, and write an inventory that reaches them')
     .argument('[count]', 'number of hosts', '3')
     .option('--inventory <file>', 'write an inventory for the lab hosts here', 'lab-inventory.yaml')
     .action(async (countText: string, options: { inventory: string }) => {
@@ -35,13 +38,20 @@ export function registerLab(program: Command): void {
       if (reason) throw new UsageError(`cannot run the lab here: ${reason}`);
       const running = (await readLabState()).filter((host) => isOurNspawn(host.pid, host.name));
       if (running.length > 0) throw new UsageError(`the lab is already up (${running.map((host) => host.name).join(', ')}); run fleet lab down first`);
-      const specs: LabHostSpec[] = Array.from({ length: count }, (_, i) => ({ name: `lab${i + 1}`, index: FIRST_INDEX + i }));
+      const specs: LabHostSpec[] = [{ name: MONITOR, index: MONITOR_INDEX }, ...Array.from({ length: count }, (_, i) => ({ name: `lab${i + 1}`, index: FIRST_INDEX + i }))];
       const started = Date.now();
+      // Every boot reuses the lab's addresses and a rebuilt image brings new host keys: start afresh.
+      await rm(join(labDir(), 'known_hosts'), { force: true });
       const hosts = await startLab(specs, (line) => process.stderr.write(`${line}\n`));
       await writeLabState(hosts);
+      const monitor = hosts.find((host) => host.name === MONITOR)!;
+      await enableLabPrometheus(monitor);
       const mirrorUrl = await startLabMirror();
-      await writeFile(options.inventory, renderLabInventory(hosts, { mirrorUrl }));
-      process.stdout.write(`${count} lab host(s) up in ${((Date.now() - started) / 1000).toFixed(1)}s; inventory written to ${options.inventory}\n`);
+      await writeFile(options.inventory, renderLabInventory(hosts, { mirrorUrl, prometheusServers: [MONITOR] }));
+      process.stdout.write(
+        `${count} lab host(s) and the monitor up in ${((Date.now() - started) / 1000).toFixed(1)}s; inventory written to ${options.inventory}\n` +
+          `Prometheus: http://${monitor.address}:9090 (Debian's prometheus package on ${MONITOR})\n`,
+      );
     });
   lab
     .command('down')

@@ -1,0 +1,63 @@
+import type { HostOutcome } from '../engine/events.ts';
+import type { ResolvedHost } from '../inventory/resolve.ts';
+import { registerWithPrometheus, type ServerResult } from '../register/register.ts';
+import { registeredHosts } from '../register/targets.ts';
+import { becomeOpenOptions } from './become-passwords.ts';
+import { color } from './colors.ts';
+import type { LoadedHosts } from './load-hosts.ts';
+import { renderChanges } from './render-changes.ts';
+import { createProgress, formatSeconds, paintStatus } from './reporter.ts';
+import { formatTable } from './table.ts';
+
+export interface RegistrationRun {
+  /** Hosts left out of the target files (fleet remove). */
+  without?: readonly string[];
+  /** Hosts whose targets must be up before the deadline. */
+  awaited: readonly ResolvedHost[];
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  passwords: ReadonlyMap<string, string>;
+}
+
+/** Registers the inventory's hosts with its Prometheus servers; the servers are reached whatever the --limit. */
+export async function runRegistration(loaded: LoadedHosts, run: RegistrationRun): Promise<HostOutcome<ServerResult>[]> {
+  const settings = loaded.inventory.raw.prometheus;
+  if (!settings) return [];
+  const registered = registeredHosts(loaded.all).filter((host) => !run.without?.includes(host.name));
+  const progress = createProgress(loaded.prometheusServers.length, run.check ? 'checking registration on' : 'registering with');
+  const outcomes = await registerWithPrometheus(loaded.prometheusServers, {
+    settings,
+    registered,
+    awaited: run.awaited.filter((host) => registered.includes(host)),
+    check: run.check,
+    diff: run.diff,
+    forks: run.forks,
+    emit: progress.sink,
+    openOptions: becomeOpenOptions(run.passwords),
+  });
+  progress.stop();
+  return outcomes;
+}
+
+/** The registration part of a report: file changes, the reload, and each target as Prometheus sees it. */
+export function renderRegistration(outcomes: readonly HostOutcome<ServerResult>[], options: { diff: boolean; check: boolean }): string {
+  if (outcomes.length === 0) return '';
+  const parts: string[] = [`\n\n${color.bold(options.check ? 'PROMETHEUS REGISTRATION (check: nothing was changed)' : 'PROMETHEUS REGISTRATION')}`];
+  for (const outcome of outcomes) {
+    const result = outcome.result;
+    const reload = result?.reloaded ? `, reloaded (${result.reloaded === 'http' ? 'POST /-/reload' : 'systemctl reload'})` : '';
+    parts.push(`${outcome.host}: ${paintStatus(outcome.status)} ${color.dim(formatSeconds(outcome.durationMs))}${reload}${outcome.error ? ` ${color.red(`${outcome.error.step}: ${outcome.error.message}`)}` : ''}`);
+    const changes = renderChanges(outcome.host, result?.changes ?? [], options.diff);
+    if (changes) parts.push(changes);
+    const rows = (result?.targets ?? []).map((target) => [
+      `  ${target.instance}`,
+      target.job,
+      target.address,
+      target.health === 'up' ? color.green('up') : color.red(target.health),
+      target.lastError ? `${target.lastError}${target.scrapeUrl ? ` (${target.scrapeUrl})` : ''}` : '',
+    ]);
+    if (rows.length) parts.push(formatTable(rows));
+  }
+  return parts.join('\n');
+}

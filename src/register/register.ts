@@ -1,0 +1,135 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HostError } from '../connection/errors.ts';
+import type { Connection, OpenOptions } from '../connection/ssh.ts';
+import type { EventSink, HostOutcome } from '../engine/events.ts';
+import { applyHostPlan, isChange, planHost, type HostProgram } from '../engine/host-plan.ts';
+import { runOnHosts } from '../engine/run-hosts.ts';
+import type { ResolvedHost } from '../inventory/resolve.ts';
+import type { PrometheusSettings } from '../inventory/schema.ts';
+import { directoryResource } from '../resources/directory.ts';
+import { editedFileResource } from '../resources/edited-file.ts';
+import { fileResource } from '../resources/file.ts';
+import type { Change } from '../resources/types.ts';
+import { activeTargets, reloadPrometheus, type ActiveTarget } from './prometheus-api.ts';
+import { ensureFleetJobs } from './scrape-config.ts';
+import { FLEET_JOBS, fileSdContent, targetAddress } from './targets.ts';
+
+export interface TargetState {
+  job: string;
+  instance: string;
+  address: string;
+  health: string;
+  /** Prometheus' own words when the scrape fails, with the URL it tried. */
+  lastError?: string;
+  scrapeUrl?: string;
+}
+
+export interface ServerResult {
+  changes: Change[];
+  reloaded?: 'http' | 'systemd';
+  targets: TargetState[];
+}
+
+export interface RegisterOptions {
+  settings: PrometheusSettings;
+  /** Every host of the inventory that should be scraped: the files list exactly these. */
+  registered: readonly ResolvedHost[];
+  /** Hosts whose targets must come up before the deadline (this run's healthy hosts). */
+  awaited: readonly ResolvedHost[];
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  emit: EventSink;
+  openOptions: (host: ResolvedHost) => OpenOptions;
+}
+
+export function prometheusUrl(server: PrometheusSettings['servers'][number], host: ResolvedHost): string {
+  return (server.url ?? `http://${host.address.includes(':') ? `[${host.address}]` : host.address}:9090`).replace(/\/$/, '');
+}
+
+/**
+ * Registers the hosts with every Prometheus server: writes one file_sd file per job (no reload
+ * needed: Prometheus watches them), ensures fleet's jobs in prometheus.yml (validated by promtool,
+ * then a reload, only when it changed), then waits until Prometheus reports the targets up.
+ */
+export async function registerWithPrometheus(servers: readonly ResolvedHost[], options: RegisterOptions): Promise<HostOutcome<ServerResult>[]> {
+  return runOnHosts<ServerResult>(
+    servers,
+    async ({ host, connection, report }) => {
+      const server = options.settings.servers.find((entry) => entry.host === host.name)!;
+      const url = prometheusUrl(server, host);
+      const program = registrationProgram(server, options);
+      const changes: Change[] = [];
+      const result: ServerResult = { changes, targets: [] };
+      try {
+        report('facts');
+        const plan = await planHost(connection, program, { diff: options.diff });
+        changes.push(...plan.changes);
+        const configChanged = plan.changes.some((change) => change.resource === `file ${server.config_file}` && isChange(change));
+        if (!options.check) {
+          await applyHostPlan(connection, program, plan, report);
+          if (configChanged) {
+            report('reload prometheus');
+            result.reloaded = await reloadPrometheus(connection, url).catch((error: Error) => {
+              throw new HostError('command', `reload of ${url}: ${error.message}`);
+            });
+          }
+        }
+        report('wait for targets');
+        result.targets = await waitForTargets(connection, url, options, options.check ? 0 : options.settings.wait_for_targets * 1000);
+      } catch (error) {
+        if (error instanceof HostError) error.result = result;
+        throw error;
+      }
+      const down = result.targets.filter((target) => target.health !== 'up' && options.awaited.some((host) => host.name === target.instance));
+      if (down.length && !options.check) {
+        const error = new HostError('verify', `${down.length} target(s) not up in Prometheus: ${down.map((target) => `${target.instance} ${target.job} (${target.health}${target.lastError ? `: ${target.lastError}` : ''})`).join('; ')}`);
+        error.result = result;
+        throw error;
+      }
+      return { status: changes.some(isChange) || result.reloaded ? 'changed' : 'ok', result };
+    },
+    { forks: options.forks, emit: options.emit, openOptions: options.openOptions },
+  );
+}
+
+function registrationProgram(server: PrometheusSettings['servers'][number], options: RegisterOptions): HostProgram {
+  const tags = ['register'];
+  return {
+    resources: [
+      { resource: directoryResource({ path: server.file_sd_dir, mode: '0755', owner: 'root', group: 'root', tags }) },
+      ...FLEET_JOBS.map((job) => ({
+        resource: fileResource({ path: `${server.file_sd_dir}/${job.file}`, content: fileSdContent(options.registered, job), mode: '0644', owner: 'root', group: 'root', tags }),
+      })),
+      {
+        resource: editedFileResource({
+          path: server.config_file,
+          edit: (current) => ensureFleetJobs(current, FLEET_JOBS, server.file_sd_dir, options.settings.scrape_interval),
+          // promtool also parses the file_sd files the config names, so a bad target list is caught here too.
+          validate: 'promtool check config %s',
+          tags,
+        }),
+      },
+    ],
+    checks: [],
+  };
+}
+
+/** Polls the targets API until every awaited target is up, or the deadline passes; then reports all of fleet's targets. */
+async function waitForTargets(connection: Connection, url: string, options: RegisterOptions, deadlineMs: number): Promise<TargetState[]> {
+  const started = Date.now();
+  const expected = options.registered.flatMap((host) => FLEET_JOBS.map((job) => ({ host, job: job.name, address: targetAddress(host, job.port(host)) })));
+  for (;;) {
+    const active = await activeTargets(connection, url).catch((error: Error) => {
+      throw new HostError('verify', `Prometheus at ${url}: ${error.message}`);
+    });
+    const states = expected.map(({ host, job, address }): TargetState => {
+      const target: ActiveTarget | undefined = active.find((candidate) => candidate.labels.job === job && candidate.labels.instance === host.name);
+      if (!target) return { job, instance: host.name, address, health: 'missing' };
+      return { job, instance: host.name, address, health: target.health, lastError: target.lastError || undefined, scrapeUrl: target.scrapeUrl };
+    });
+    const waiting = states.filter((state) => state.health !== 'up' && options.awaited.some((host) => host.name === state.instance));
+    if (waiting.length === 0 || Date.now() - started >= deadlineMs) return states;
+    await sleep(1000);
+  }
+}

@@ -1,0 +1,45 @@
+import { isMap, isScalar, isSeq, parseDocument, stringify } from 'yaml';
+import type { FleetJob } from './targets.ts';
+
+const BEGIN = '# BEGIN fleet managed scrape jobs: rewritten by `fleet apply`, edit outside this block';
+const END = '# END fleet managed scrape jobs';
+const BLOCK = /^[ \t]*# BEGIN fleet managed scrape jobs.*\n[\s\S]*?^[ \t]*# END fleet managed scrape jobs[^\n]*\n?/m;
+
+/**
+ * Ensures fleet's scrape jobs in prometheus.yml inside a marked block at the end of scrape_configs.
+ * The edit is textual, so every other byte of the operator's file (jobs, comments, spacing) stays.
+ */
+export function ensureFleetJobs(text: string, jobs: readonly FleetJob[], fileSdDir: string, scrapeInterval?: string): string {
+  const withoutBlock = text.replace(BLOCK, '');
+  const document = parseDocument(withoutBlock);
+  if (document.errors.length) throw new Error(`cannot parse as YAML: ${document.errors[0]!.message}`);
+  if (withoutBlock.trim() && !isMap(document.contents)) throw new Error('expected a mapping at the top of the file');
+  const items = jobs.map((job) => ({
+    job_name: job.name,
+    ...(scrapeInterval ? { scrape_interval: scrapeInterval } : {}),
+    file_sd_configs: [{ files: [`${fileSdDir}/${job.file}`] }],
+  }));
+  const block = (indent: string) => [BEGIN, ...stringify(items).trimEnd().split('\n'), END].map((line) => `${indent}${line}`).join('\n') + '\n';
+
+  const scrapeConfigs = isMap(document.contents) ? document.contents.items.find((pair) => String((pair.key as { value?: unknown })?.value) === 'scrape_configs') : undefined;
+  if (!scrapeConfigs) return `${withoutBlock}${withoutBlock && !withoutBlock.endsWith('\n') ? '\n' : ''}scrape_configs:\n${block('  ')}`;
+  const seq = scrapeConfigs.value;
+  const isEmpty = seq === null || (isScalar(seq) && (seq.value === null || seq.value === ''));
+  if (isEmpty) {
+    // `scrape_configs:` with nothing under it: the jobs go right after the key's line.
+    const keyEnd = withoutBlock.indexOf('\n', (scrapeConfigs.key as { range: number[] }).range[0]!);
+    const at = keyEnd < 0 ? withoutBlock.length : keyEnd + 1;
+    return `${withoutBlock.slice(0, at)}${keyEnd < 0 ? '\n' : ''}${block('  ')}${withoutBlock.slice(at)}`;
+  }
+  if (!isSeq(seq)) throw new Error('scrape_configs is not a list');
+  if (seq.flow || seq.items.length === 0) throw new Error('scrape_configs is written as a [flow] list; write it as a block list (- job_name: ...) so fleet can add its jobs');
+  // After the last item, indented like the items.
+  const firstItem = seq.items[0] as { range: number[] };
+  const lineStart = withoutBlock.lastIndexOf('\n', firstItem.range[0]! - 1) + 1;
+  const indent = ' '.repeat(Math.max(0, firstItem.range[0]! - lineStart - 2));
+  const lastItem = seq.items[seq.items.length - 1] as { range: number[] };
+  let at = lastItem.range[2]!;
+  if (withoutBlock[at - 1] !== '\n') at = withoutBlock.indexOf('\n', at) < 0 ? withoutBlock.length : withoutBlock.indexOf('\n', at) + 1;
+  const before = withoutBlock.slice(0, at);
+  return `${before}${before.endsWith('\n') ? '' : '\n'}${block(indent)}${withoutBlock.slice(at)}`;
+}

@@ -1,0 +1,48 @@
+import { HostError } from '../connection/errors.ts';
+import { shellQuote } from '../connection/quote.ts';
+import { parsePathState, pathStateCommand } from '../facts/path-state.ts';
+import { fileResource } from './file.ts';
+import type { Change, Resource } from './types.ts';
+
+export interface EditedFileSpec {
+  path: string;
+  /** The wanted content, derived from the current one (empty when the file is missing). */
+  edit(current: string): string;
+  /** As for files: a command that must accept the candidate (`%s`) before it replaces the live file. */
+  validate?: string;
+  tags?: string[];
+}
+
+/**
+ * A file fleet shares with the operator: fleet changes only its own part (see `edit`), keeps the
+ * file's mode and owner, and writes it like any file (validated, atomically) when its part differs.
+ */
+export function editedFileResource(spec: EditedFileSpec): Resource {
+  const id = `file ${spec.path}`;
+  let write: Resource | undefined;
+  return {
+    id,
+    tags: spec.tags ?? [],
+    facts: () => [
+      { key: `path:${spec.path}`, command: pathStateCommand(spec.path) },
+      { key: `content:${spec.path}`, command: `cat ${shellQuote(spec.path)} 2>/dev/null || true` },
+    ],
+    plan(facts): Change {
+      const state = parsePathState(facts.raw.get(`path:${spec.path}`) ?? '');
+      const current = facts.raw.get(`content:${spec.path}`) ?? '';
+      let content: string;
+      try {
+        content = spec.edit(current);
+      } catch (error) {
+        throw new HostError('command', `${spec.path}: ${(error as Error).message}; fix the file by hand, fleet will not overwrite it`);
+      }
+      write = fileResource({ path: spec.path, content, mode: state.mode ?? '0644', owner: state.owner ?? 'root', group: state.group ?? 'root', validate: spec.validate });
+      const change = write.plan(facts) as Change;
+      return change.action === 'same' ? change : { ...change, diff: { before: current, after: content } };
+    },
+    async apply(connection, change, facts) {
+      await write!.apply(connection, change, facts);
+    },
+  };
+}
+
