@@ -4,6 +4,7 @@ import { registerInventory } from './commands/inventory.ts';
 import { registerApply } from './commands/apply.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerPing } from './commands/ping.ts';
+import { registerRegister } from './commands/register.ts';
 import { EXIT } from './exit-codes.ts';
 
 const program = new Command('fleet')
@@ -11,7 +12,9 @@ const program = new Command('fleet')
     'Agentless provisioning of host observability over plain SSH: Node Exporter and Grafana Alloy on every host, ' +
       'registered with a central Prometheus. Targets need only sshd and a POSIX shell.\n\n' +
       'Start with:\n  fleet inventory inventory.yaml   validate the inventory and list the hosts\n' +
-      '  fleet ping inventory.yaml        check SSH and sudo on every host\n\n' +
+      '  fleet ping inventory.yaml        check SSH and sudo on every host\n' +
+      '  fleet apply inventory.yaml --check --diff   see what would change\n' +
+      '  fleet apply inventory.yaml       install, verify, register with Prometheus\n\n' +
       'Exit codes: 0 success, 1 bad input (inventory, playbook, arguments), 2 a host failed, 4 a host was unreachable, 70 a bug in fleet.',
   )
   .version('0.1.0')
@@ -21,6 +24,7 @@ const program = new Command('fleet')
 registerInventory(program);
 registerPing(program);
 registerApply(program);
+registerRegister(program);
 registerLab(program);
 
 try {

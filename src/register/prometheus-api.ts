@@ -7,6 +7,7 @@ export interface ActiveTarget {
   scrapeUrl: string;
   health: 'up' | 'down' | 'unknown';
   lastError: string;
+  lastScrape: string;
 }
 
 /** Calls Prometheus from its own host, where its URL is sure to answer (the controller may not reach it). */

@@ -118,6 +118,9 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
 /** Polls the targets API until every awaited target is up, or the deadline passes; then reports all of fleet's targets. */
 async function waitForTargets(connection: Connection, url: string, options: RegisterOptions, deadlineMs: number): Promise<TargetState[]> {
   const started = Date.now();
+  // Only a scrape after this moment (on the server's clock) proves anything: health is stale until then.
+  const serverNow = Number((await connection.execChecked('read the server clock', 'date +%s')).trim()) * 1000;
+  const fresh = (target: ActiveTarget) => deadlineMs === 0 || Date.parse(target.lastScrape) >= serverNow;
   const expected = options.registered.flatMap((host) => FLEET_JOBS.map((job) => ({ host, job: job.name, address: targetAddress(host, job.port(host)) })));
   for (;;) {
     const active = await activeTargets(connection, url).catch((error: Error) => {
@@ -126,7 +129,8 @@ async function waitForTargets(connection: Connection, url: string, options: Regi
     const states = expected.map(({ host, job, address }): TargetState => {
       const target: ActiveTarget | undefined = active.find((candidate) => candidate.labels.job === job && candidate.labels.instance === host.name);
       if (!target) return { job, instance: host.name, address, health: 'missing' };
-      return { job, instance: host.name, address, health: target.health, lastError: target.lastError || undefined, scrapeUrl: target.scrapeUrl };
+      const health = fresh(target) ? target.health : 'unknown';
+      return { job, instance: host.name, address, health, lastError: target.lastError || undefined, scrapeUrl: target.scrapeUrl };
     });
     const waiting = states.filter((state) => state.health !== 'up' && options.awaited.some((host) => host.name === state.instance));
     if (waiting.length === 0 || Date.now() - started >= deadlineMs) return states;

@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.ts';
+import { collectBecomePasswords } from '../become-passwords.ts';
+import { addHostOptions, type CommonOptions } from '../common-options.ts';
+import { exitCodeFor } from '../exit-codes.ts';
+import { loadHosts, type LoadedHosts } from '../load-hosts.ts';
+import { renderRegistration, runRegistration } from '../registration.ts';
+
+interface RegisterOptions extends CommonOptions {
+  check?: boolean;
+  diff?: boolean;
+}
+
+async function loadWithPrometheus(inventoryFile: string, options: CommonOptions): Promise<LoadedHosts> {
+  const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+  if (!loaded.inventory.raw.prometheus) throw new UsageError(`${inventoryFile} names no Prometheus servers; add prometheus: { servers: [{ host: NAME }] }`);
+  return loaded;
+}
+
+export function registerRegister(program: Command): void {
+  addHostOptions(
+    program
+      .command('register')
+      .summary('register the inventory\'s hosts with its Prometheus servers (the last step of apply)')
+      .description(
+        'Writes the file_sd files of the fleet-node and fleet-alloy jobs on every server in prometheus.servers, ensures the jobs ' +
+          'in prometheus.yml (validated by promtool; reloaded only when changed), and waits until Prometheus reports the targets ' +
+          'of the selected hosts up. The files always list every host of the inventory: --limit only narrows which targets are awaited.\n\n' +
+          'Example:\n  fleet register inventory.yaml --check     show what would change and the targets\' health',
+      )
+      .argument('<inventory>', 'inventory YAML file')
+      .option('-C, --check', 'plan only and report the targets as Prometheus sees them')
+      .option('-D, --diff', 'show the diff of the files that would change'),
+  ).action(async (inventoryFile: string, options: RegisterOptions) => {
+    const loaded = await loadWithPrometheus(inventoryFile, options);
+    const passwords = await collectBecomePasswords(loaded.prometheusServers);
+    const outcomes = await runRegistration(loaded, { awaited: loaded.selected, check: options.check === true, diff: options.diff === true, forks: options.forks, passwords });
+    process.stdout.write(options.json ? `${JSON.stringify({ command: 'register', registration: outcomes }, null, 2)}\n` : `${renderRegistration(outcomes, { diff: options.diff === true, check: options.check === true }).trimStart()}\n`);
+    process.exitCode = exitCodeFor(outcomes);
+  });
+
+  addHostOptions(
+    program
+      .command('remove')
+      .summary('deregister hosts from Prometheus (their targets leave the file_sd files)')
+      .description(
+        'Rewrites the file_sd files without the named hosts; Prometheus drops their targets without a reload. Delete the hosts ' +
+          'from the inventory too, or the next apply registers them again.\n\nExample:\n  fleet remove inventory.yaml web3 web4',
+      )
+      .argument('<inventory>', 'inventory YAML file')
+      .argument('<hosts...>', 'hosts to deregister'),
+  ).action(async (inventoryFile: string, names: string[], options: CommonOptions) => {
+    const loaded = await loadWithPrometheus(inventoryFile, options);
+    const unknown = names.filter((name) => !loaded.all.some((host) => host.name === name));
+    if (unknown.length) throw new UsageError(`not in ${inventoryFile}: ${unknown.join(', ')}`);
+    const passwords = await collectBecomePasswords(loaded.prometheusServers);
+    const outcomes = await runRegistration(loaded, { without: names, awaited: [], check: false, diff: false, forks: options.forks, passwords });
+    if (options.json) process.stdout.write(`${JSON.stringify({ command: 'remove', removed: names, registration: outcomes }, null, 2)}\n`);
+    else {
+      process.stdout.write(`${renderRegistration(outcomes, { diff: false, check: false }).trimStart()}\n`);
+      process.stdout.write(`\nDeregistered ${names.join(', ')}. Delete them from ${inventoryFile}, or the next fleet apply registers them again.\n`);
+    }
+    process.exitCode = exitCodeFor(outcomes);
+  });
+}

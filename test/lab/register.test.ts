@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { enableLabPrometheus, runInLabHost } from '../../src/lab/lab.ts';
+import { runFleet } from '../helpers/run-fleet.ts';
+import { labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
+import { useLabMirror } from './mirror.ts';
+import { beforeAll } from 'vitest';
+
+interface Target {
+  job: string;
+  instance: string;
+  health: string;
+  lastError?: string;
+  scrapeUrl?: string;
+}
+interface Report {
+  hosts: { host: string; status: string }[];
+  registration: { host: string; status: string; error?: { message: string }; result?: { reloaded?: string; targets: Target[]; changes: { resource: string; action: string }[] } }[];
+}
+
+describe.skipIf(labUnavailable)('registration with the central Prometheus (Debian\'s prometheus on lab monitor hosts)', () => {
+  const hosts = useLabHosts([
+    { name: 'prom-a', index: 111 },
+    { name: 'prom-b', index: 112 },
+    { name: 'reg-1', index: 113 },
+    { name: 'reg-2', index: 114 },
+    { name: 'reg-3', index: 115 },
+  ]);
+  const mirror = useLabMirror();
+  beforeAll(async () => {
+    if (labUnavailable) return;
+    await Promise.all([enableLabPrometheus(hosts[0]!), enableLabPrometheus(hosts[1]!)]);
+  });
+  const [promA, promB] = [0, 1];
+  const targets = (count: number) => hosts.slice(2, 2 + count);
+
+  /** An inventory with the given target hosts and one or both monitors as Prometheus servers. */
+  const inventory = (members: typeof hosts, servers = [hosts[0]!], wait = 60) =>
+    writeLabInventory(
+      [...new Set([...servers, ...members])],
+      '',
+      { mirrorUrl: mirror.url, prometheusServers: servers.map((host) => host.name) },
+    ).then(async (written) => {
+      // Registration of the monitors themselves is not what these tests look at.
+      const { readFile, writeFile } = await import('node:fs/promises');
+      const text = (await readFile(written.file, 'utf8')).replace('  scrape_interval: 5s', `  scrape_interval: 5s\n  wait_for_targets: ${wait}`);
+      await writeFile(written.file, text);
+      return written;
+    });
+  const run = async (args: string[]) => {
+    const result = await runFleet([...args, '--json'], mirror.env);
+    return { code: result.code, report: JSON.parse(result.stdout) as Report, stderr: result.stderr };
+  };
+  const onHost = async (index: number, command: string) => (await runInLabHost(hosts[index]!, command)).stdout;
+  const lastReload = (index: number) => onHost(index, "curl -s http://127.0.0.1:9090/metrics | grep '^prometheus_config_last_reload_success_timestamp_seconds'");
+  const upInstances = async (index: number, job: string) => {
+    const body = await onHost(index, 'curl -s http://127.0.0.1:9090/api/v1/targets?state=active');
+    const active = (JSON.parse(body) as { data: { activeTargets: { labels: Record<string, string>; health: string }[] } }).data.activeTargets;
+    return active.filter((target) => target.labels.job === job && target.health === 'up').map((target) => target.labels.instance).sort();
+  };
+
+  it('registers several hosts and Prometheus scrapes them; a second run changes nothing and does not reload', async () => {
+    const { file } = await inventory(targets(2));
+    const first = await run(['apply', file]);
+    expect(first.code, JSON.stringify(first.report.registration)).toBe(0);
+    const states = first.report.registration[0]!.result!.targets.filter((target) => target.instance.startsWith('reg-'));
+    expect(states.map((target) => `${target.instance} ${target.job} ${target.health}`)).toEqual(['reg-1 fleet-node up', 'reg-1 fleet-alloy up', 'reg-2 fleet-node up', 'reg-2 fleet-alloy up']);
+    expect(await upInstances(promA, 'fleet-node')).toEqual(['prom-a', 'reg-1', 'reg-2']);
+    expect(await onHost(promA, 'grep -c "fleet managed scrape jobs" /etc/prometheus/prometheus.yml; grep -c "job_name: node" /etc/prometheus/prometheus.yml')).toBe('2\n1\n');
+
+    const reloadedAt = await lastReload(promA);
+    const second = await run(['apply', file]);
+    expect(second.report.registration[0]!.status).toBe('ok');
+    expect(second.report.registration[0]!.result!.reloaded).toBeUndefined();
+    expect(await lastReload(promA)).toBe(reloadedAt);
+  });
+
+  it('adding a host updates the targets without a reload; a --limit run keeps the others; removing deregisters', async () => {
+    const { file } = await inventory(targets(2));
+    await run(['apply', file]);
+    const reloadedAt = await lastReload(promA);
+    const { file: grown } = await inventory(targets(3));
+    const added = await run(['apply', grown, '--limit', 'reg-3']);
+    expect(added.code, JSON.stringify(added.report.registration)).toBe(0);
+    expect(added.report.hosts.map((host) => host.host)).toEqual(['reg-3']);
+    expect(await upInstances(promA, 'fleet-alloy')).toEqual(['prom-a', 'reg-1', 'reg-2', 'reg-3']);
+    expect(await lastReload(promA)).toBe(reloadedAt);
+
+    const removed = await run(['remove', grown, 'reg-2']);
+    expect(removed.code).toBe(0);
+    expect(await onHost(promA, 'grep -c reg-2 /etc/prometheus/file_sd/fleet-node.json || true')).toBe('0\n');
+    // Prometheus drops the target on its own (file_sd watch), again without a reload.
+    const deadline = Date.now() + 30_000;
+    while ((await upInstances(promA, 'fleet-node')).includes('reg-2') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await upInstances(promA, 'fleet-node')).toEqual(['prom-a', 'reg-1', 'reg-3']);
+    expect(await lastReload(promA)).toBe(reloadedAt);
+  });
+
+  it('two Prometheus servers both get the targets', async () => {
+    const { file } = await inventory(targets(1), [hosts[promA]!, hosts[promB]!]);
+    const result = await run(['apply', file]);
+    expect(result.code, JSON.stringify(result.report.registration)).toBe(0);
+    expect(result.report.registration.map((server) => server.host)).toEqual(['prom-a', 'prom-b']);
+    for (const index of [promA, promB]) expect(await upInstances(index, 'fleet-node')).toContain('reg-1');
+  });
+
+  it('a broken scrape config is refused by promtool and the old config keeps serving', async () => {
+    const { file } = await inventory(targets(1), [hosts[promB]!]);
+    // The operator already has a job of the same name as one of fleet's: the merged file is invalid.
+    await onHost(promB, "sed -i '/# BEGIN fleet/,/# END fleet/d' /etc/prometheus/prometheus.yml && printf '  - job_name: fleet-alloy\\n    static_configs:\\n      - targets: [\"localhost:12345\"]\\n' >> /etc/prometheus/prometheus.yml && systemctl reload prometheus");
+    const live = await onHost(promB, 'sha256sum /etc/prometheus/prometheus.yml');
+    const result = await run(['register', file]);
+    expect(result.code).toBe(2);
+    const message = result.report.registration[0]!.error!.message;
+    expect(message).toContain('/etc/prometheus/prometheus.yml: the new content was refused by: promtool check config (new file); the old file stays in place');
+    expect(message).toContain('found multiple scrape configs with job name "fleet-alloy"');
+    expect(await onHost(promB, 'sha256sum /etc/prometheus/prometheus.yml; ls -A /etc/prometheus | grep -c fleet- || true')).toBe(`${live}0\n`);
+    expect(await onHost(promB, 'curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:9090/-/ready')).toBe('200');
+    await onHost(promB, "sed -i '/job_name: fleet-alloy/,$d' /etc/prometheus/prometheus.yml && systemctl reload prometheus");
+  });
+
+  it('a target Prometheus cannot reach is reported with Prometheus\' own error and the address it tried', async () => {
+    const { file } = await inventory(targets(1), [hosts[promA]!], 12);
+    // The exporter runs, but the host's firewall lets only the controller in, not Prometheus.
+    await onHost(2, `printf '%s\\n' 'flush ruleset' 'table inet filter {' ' chain input { type filter hook input priority filter; policy drop;' '  iif lo accept' '  ct state established,related accept' '  tcp dport 22 accept' ' }' '}' > /etc/nftables.conf && nft -f /etc/nftables.conf`);
+    const result = await run(['apply', file, '--limit', 'reg-1', '-e', 'node_exporter.allow_from=10.213.0.1', '-e', 'alloy.allow_from=10.213.0.1']);
+    await onHost(2, 'nft flush ruleset');
+    expect(result.report.hosts[0]!.status).not.toBe('failed');
+    expect(result.code).toBe(2);
+    const down = result.report.registration[0]!.result!.targets.find((target) => target.instance === 'reg-1' && target.job === 'fleet-node')!;
+    expect(down.health).toBe('down');
+    expect(down.scrapeUrl).toBe(`http://${hosts[2]!.address}:9100/metrics`);
+    expect(down.lastError).toMatch(/context deadline exceeded|i\/o timeout/);
+    expect(result.report.registration[0]!.error!.message).toContain('target(s) not up in Prometheus: reg-1 fleet-node (down');
+  });
+});
