@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { ExternalError, UsageError } from '../errors.ts';
 import { registerInventory } from './commands/inventory.ts';
 import { registerApply } from './commands/apply.ts';
+import { registerCheck } from './commands/check.ts';
+import { registerSchedule } from './commands/schedule.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerPing } from './commands/ping.ts';
 import { registerRegister } from './commands/register.ts';
@@ -25,6 +27,8 @@ registerInventory(program);
 registerPing(program);
 registerApply(program);
 registerRegister(program);
+registerCheck(program);
+registerSchedule(program);
 registerLab(program);
 
 try {

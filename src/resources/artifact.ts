@@ -81,8 +81,12 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
         if (installedFrom === archiveSha256) expected = installedSha;
       }
       const what = `${spec.name} ${arch} from ${url}`;
+      const short = (hash: string | undefined) => (hash ? `${hash.slice(0, 12)}…` : 'unknown');
       if (!state.exists) return { resource: id, action: 'create', reason: `install ${what}` };
-      if (expected === undefined || state.sha256 !== expected) return { resource: id, action: 'update', reason: `binary differs: replace with ${what}` };
+      if (expected === undefined || state.sha256 !== expected) {
+        const wanted = expected ? `sha256 ${short(expected)}` : 'a binary fleet did not install';
+        return { resource: id, action: 'update', reason: `binary differs (host has sha256 ${short(state.sha256)}, want ${wanted}): replace with ${what}` };
+      }
       if (state.mode !== '0755' || state.owner !== 'root') return { resource: id, action: 'update', reason: `mode ${state.mode} ${state.owner} -> 0755 root` };
       return { resource: id, action: 'same', reason: `binary matches ${url.split('/').pop()}` };
     },

@@ -70,7 +70,7 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
       const isActive = activeState === 'active';
       const differences: string[] = [];
       if (isEnabled !== spec.enabled) differences.push(`${enabledState || 'not installed'} -> ${spec.enabled ? 'enabled' : 'disabled'}`);
-      if (isActive !== (spec.state === 'started')) differences.push(`${activeState || 'inactive'} -> ${spec.state}`);
+      if (isActive !== (spec.state === 'started')) differences.push(`${activeState === 'active' ? 'running' : activeState === 'inactive' || !activeState ? 'stopped' : activeState} -> ${spec.state === 'started' ? 'running' : 'stopped'}`);
       if (differences.length === 0) return { resource: id, action: 'same', reason: `${spec.enabled ? 'enabled' : 'disabled'}, ${activeState}` };
       return { resource: id, action: 'update', reason: differences.join(', ') };
     },

@@ -1,21 +1,17 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { HostError } from '../../connection/errors.ts';
 import type { HostOutcome } from '../../engine/events.ts';
-import { applyHostPlan, isChange, planHost, runChecks, selectByTags, type HostProgram } from '../../engine/host-plan.ts';
-import { runOnHosts } from '../../engine/run-hosts.ts';
-import { UsageError } from '../../errors.ts';
-import { buildHostProgram } from '../../playbook/build-program.ts';
-import { loadPlaybooks } from '../../playbook/load.ts';
+import { isChange } from '../../engine/host-plan.ts';
 import type { Change } from '../../resources/types.ts';
-import { becomeOpenOptions, collectBecomePasswords } from '../become-passwords.ts';
+import { collectBecomePasswords } from '../become-passwords.ts';
+import { buildPrograms, convergeHosts } from '../converge.ts';
 import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import { loadHosts } from '../load-hosts.ts';
 import { renderRegistration, runRegistration } from '../registration.ts';
 import { renderChanges } from '../render-changes.ts';
-import { createProgress, formatSeconds, paintStatus } from '../reporter.ts';
+import { formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
 
 interface ApplyOptions extends CommonOptions {
@@ -49,47 +45,14 @@ export function registerApply(program: Command): void {
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     const hosts = loaded.selected;
     const inventoryDir = dirname(inventoryFile);
-    const playbooks = await loadPlaybooks(playbookNames.length ? playbookNames : ['site'], inventoryDir);
     const tags = options.tags ? options.tags.split(',').map((tag) => tag.trim()).filter(Boolean) : [];
-    const fleet = { prometheus_addresses: loaded.prometheusServers.map((server) => server.address) };
-    // Everything is rendered before the first connection: a bad variable stops the run untouched.
-    const programs = new Map<string, HostProgram>();
-    for (const host of hosts) {
-      try {
-        programs.set(host.name, selectByTags(await buildHostProgram(playbooks, host, inventoryDir, fleet), tags));
-      } catch (error) {
-        if (error instanceof UsageError) throw new UsageError(`host ${host.name}: ${error.message}`);
-        throw error;
-      }
-    }
+    const programs = await buildPrograms(hosts, playbookNames, tags, loaded, inventoryDir);
     const register = options.register && loaded.inventory.raw.prometheus !== undefined && (tags.length === 0 || tags.includes('register'));
     const passwords = await collectBecomePasswords([...new Set([...hosts, ...(register ? loaded.prometheusServers : [])])]);
-    const progress = createProgress(hosts.length, options.check ? 'checking' : 'applying');
-    const outcomes = await runOnHosts<{ changes: Change[] }>(
-      hosts,
-      async ({ host, connection, report }) => {
-        const program = programs.get(host.name)!;
-        const changes: Change[] = [];
-        try {
-          report('facts');
-          const plan = await planHost(connection, program, { diff: options.diff === true });
-          changes.push(...plan.changes);
-          if (!options.check) changes.push(...(await applyHostPlan(connection, program, plan, report)));
-          changes.push(...(await runChecks(connection, program, plan.facts, { once: options.check === true }, report)));
-        } catch (error) {
-          // The report still shows what was planned and done before the failing step.
-          if (error instanceof HostError) error.result = { changes };
-          throw error;
-        }
-        return { status: changes.some(isChange) ? 'changed' : 'ok', result: { changes } };
-      },
-      { forks: options.forks, emit: progress.sink, openOptions: becomeOpenOptions(passwords) },
-    );
-    progress.stop();
+    const run = { check: options.check === true, diff: options.diff === true, forks: options.forks, passwords };
+    const outcomes = await convergeHosts(hosts, programs, run);
     const healthy = hosts.filter((host) => ['ok', 'changed'].includes(outcomes.find((outcome) => outcome.host === host.name)!.status));
-    const registration = register
-      ? await runRegistration(loaded, { awaited: healthy, check: options.check === true, diff: options.diff === true, forks: options.forks, passwords })
-      : [];
+    const registration = register ? await runRegistration(loaded, { ...run, awaited: healthy }) : [];
 
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration }, null, 2)}\n`);

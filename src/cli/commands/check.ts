@@ -1,0 +1,74 @@
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { driftExitCode, summarizeDrift, type DriftReport } from '../../drift/summary.ts';
+import { renderDriftMetrics } from '../../drift/metrics.ts';
+import { ExternalError } from '../../errors.ts';
+import { writeFileAtomically } from '../../local/write-atomic.ts';
+import { collectBecomePasswords } from '../become-passwords.ts';
+import { color } from '../colors.ts';
+import { addHostOptions, type CommonOptions } from '../common-options.ts';
+import { buildPrograms, convergeHosts } from '../converge.ts';
+import { loadHosts } from '../load-hosts.ts';
+import { runRegistration } from '../registration.ts';
+import { unifiedDiff } from '../render-changes.ts';
+import { formatSeconds } from '../reporter.ts';
+import { formatTable } from '../table.ts';
+
+interface CheckOptions extends CommonOptions {
+  metricsFile?: string;
+  diff: boolean;
+}
+
+const STATE_WORDS = { 'in-sync': color.green('in sync'), drift: color.yellow('DRIFT'), unreachable: color.magenta('UNREACHABLE'), failed: color.red('NOT CHECKED') };
+
+export function registerCheck(program: Command): void {
+  addHostOptions(
+    program
+      .command('check')
+      .summary('read-only drift check: what no longer matches the inventory (for cron, timers, CI and alerts)')
+      .description(
+        'Plans exactly as apply does and writes nothing anywhere: no files, restarts, firewall changes or reloads on hosts or on ' +
+          'Prometheus. Reports per host and resource what differs (binary hash, config diff with secrets masked, service stopped or ' +
+          'disabled, port closed, target missing or down in Prometheus, endpoint not answering, host unreachable). Repair with fleet apply.\n\n' +
+          'Exit codes: 0 no drift; 2 drift found (also when other hosts were unreachable); 3 a host answered but could not be checked ' +
+          '(sudo refused, a command failed); 4 hosts unreachable and no drift elsewhere; 1 bad inventory or arguments.\n\n' +
+          'Examples:\n  fleet check inventory.yaml\n  fleet check inventory.yaml --json --limit web\n' +
+          '  fleet check inventory.yaml --metrics-file /var/lib/node_exporter/textfile_collector/fleet.prom',
+      )
+      .argument('<inventory>', 'inventory YAML file')
+      .argument('[playbooks...]', 'playbooks to check against (default: site)')
+      .option('--metrics-file <path>', 'also write the result in Prometheus text format (atomically), for the textfile collector')
+      .option('--no-diff', 'leave the unified diffs of changed files out'),
+  ).action(async (inventoryFile: string, playbookNames: string[], options: CheckOptions) => {
+    const startedAt = new Date();
+    const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const programs = await buildPrograms(loaded.selected, playbookNames, [], loaded, dirname(inventoryFile));
+    const register = loaded.inventory.raw.prometheus !== undefined;
+    const passwords = await collectBecomePasswords([...new Set([...loaded.selected, ...(register ? loaded.prometheusServers : [])])]);
+    const run = { check: true, diff: options.diff, forks: options.forks, passwords };
+    const outcomes = await convergeHosts(loaded.selected, programs, run);
+    const registration = register ? await runRegistration(loaded, { ...run, awaited: [] }) : [];
+    const report = summarizeDrift(outcomes, registration, loaded.selected.map((host) => host.name), startedAt);
+    if (options.metricsFile) {
+      await writeFileAtomically(options.metricsFile, renderDriftMetrics(report)).catch((error: Error) => {
+        throw new ExternalError(`cannot write the metrics file ${options.metricsFile}: ${error.message}`);
+      });
+    }
+    process.stdout.write(options.json ? `${JSON.stringify({ command: 'check', exitCode: driftExitCode(report), ...report }, null, 2)}\n` : renderDriftReport(report, options.diff));
+    process.exitCode = driftExitCode(report);
+  });
+}
+
+function renderDriftReport(report: DriftReport, withDiff: boolean): string {
+  const lines: string[] = [];
+  for (const item of report.drift) {
+    lines.push(`${item.host}: ${color.yellow('drift')} ${item.resource}: ${item.reason}`);
+    if (withDiff && item.diff) lines.push(unifiedDiff(item.resource.replace(/^\w+ /, ''), item.diff.before, item.diff.after));
+  }
+  const rows = report.hosts.map((host) => {
+    const drifted = host.resources.filter((resource) => resource.drifted).length;
+    return [host.host, STATE_WORDS[host.state], host.state === 'drift' ? `${drifted} of ${host.resources.length} differ` : `${host.resources.length} checked`, formatSeconds(host.durationMs), host.error ? color.red(host.error.split('\n')[0]!) : ''];
+  });
+  const verdict = report.drift.length ? color.yellow(`${report.drift.length} difference(s); fleet apply repairs them`) : color.green('no drift');
+  return `${lines.length ? `${lines.join('\n')}\n` : ''}\n${color.bold('DRIFT CHECK (read-only: nothing was changed)')}\n${formatTable(rows)}\n${verdict}\n`;
+}

@@ -1,0 +1,68 @@
+import { HostError } from '../connection/errors.ts';
+import type { HostOutcome } from '../engine/events.ts';
+import { applyHostPlan, isChange, planHost, runChecks, selectByTags, type HostProgram } from '../engine/host-plan.ts';
+import { runOnHosts } from '../engine/run-hosts.ts';
+import { UsageError } from '../errors.ts';
+import type { ResolvedHost } from '../inventory/resolve.ts';
+import { buildHostProgram } from '../playbook/build-program.ts';
+import { loadPlaybooks } from '../playbook/load.ts';
+import type { Change } from '../resources/types.ts';
+import { becomeOpenOptions } from './become-passwords.ts';
+import type { LoadedHosts } from './load-hosts.ts';
+import { createProgress } from './reporter.ts';
+
+export type ConvergeOutcome = HostOutcome<{ changes: Change[] }>;
+
+/**
+ * Every selected host's program, rendered before the first connection: a bad variable or template
+ * stops the run with every host untouched.
+ */
+export async function buildPrograms(hosts: readonly ResolvedHost[], playbookNames: readonly string[], tags: readonly string[], loaded: LoadedHosts, inventoryDir: string): Promise<Map<string, HostProgram>> {
+  const playbooks = await loadPlaybooks(playbookNames.length ? playbookNames : ['site'], inventoryDir);
+  const fleet = { prometheus_addresses: loaded.prometheusServers.map((server) => server.address) };
+  const programs = new Map<string, HostProgram>();
+  for (const host of hosts) {
+    try {
+      programs.set(host.name, selectByTags(await buildHostProgram(playbooks, host, inventoryDir, fleet), tags));
+    } catch (error) {
+      if (error instanceof UsageError) throw new UsageError(`host ${host.name}: ${error.message}`);
+      throw error;
+    }
+  }
+  return programs;
+}
+
+export interface ConvergeRun {
+  /** Plan only: read the hosts and report, write nothing. */
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  passwords: ReadonlyMap<string, string>;
+}
+
+/** Plans (and unless checking, applies and verifies) every host's program in parallel, with progress on stderr. */
+export async function convergeHosts(hosts: readonly ResolvedHost[], programs: ReadonlyMap<string, HostProgram>, run: ConvergeRun): Promise<ConvergeOutcome[]> {
+  const progress = createProgress(hosts.length, run.check ? 'checking' : 'applying');
+  const outcomes = await runOnHosts<{ changes: Change[] }>(
+    hosts,
+    async ({ host, connection, report }) => {
+      const program = programs.get(host.name)!;
+      const changes: Change[] = [];
+      try {
+        report('facts');
+        const plan = await planHost(connection, program, { diff: run.diff });
+        changes.push(...plan.changes);
+        if (!run.check) changes.push(...(await applyHostPlan(connection, program, plan, report)));
+        changes.push(...(await runChecks(connection, program, plan.facts, { once: run.check }, report)));
+      } catch (error) {
+        // The report still shows what was planned and done before the failing step.
+        if (error instanceof HostError) error.result = { changes };
+        throw error;
+      }
+      return { status: changes.some(isChange) ? 'changed' : 'ok', result: { changes } };
+    },
+    { forks: run.forks, emit: progress.sink, openOptions: becomeOpenOptions(run.passwords) },
+  );
+  progress.stop();
+  return outcomes;
+}
