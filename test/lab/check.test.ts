@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { enableLabPrometheus, runInLabHost } from '../../src/lab/lab.ts';
+import { runFleet } from '../helpers/run-fleet.ts';
+import { labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
+import { useLabMirror } from './mirror.ts';
+
+interface CheckReport {
+  exitCode: number;
+  drift: { host: string; resource: string; reason: string }[];
+  hosts: { host: string; state: string }[];
+}
+
+const NFT = `printf '%s\\n' 'flush ruleset' 'table inet filter {' ' chain input { type filter hook input priority filter; policy drop;' '  iif lo accept' '  ct state established,related accept' '  tcp dport 22 accept' ' }' '}' > /etc/nftables.conf && nft -f /etc/nftables.conf`;
+
+describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
+  const hosts = useLabHosts([
+    { name: 'drift-prom', index: 116 },
+    { name: 'drift-a', index: 117 },
+  ]);
+  const mirror = useLabMirror();
+  let file: string;
+  beforeAll(async () => {
+    if (labUnavailable) return;
+    await enableLabPrometheus(hosts[0]!);
+    await runInLabHost(hosts[1]!, NFT);
+    ({ file } = await writeLabInventory(hosts, '', { mirrorUrl: mirror.url, prometheusServers: ['drift-prom'] }));
+    const apply = await runFleet(['apply', file], mirror.env);
+    if (apply.code !== 0) throw new Error(`setup apply failed:\n${apply.stdout}\n${apply.stderr}`);
+  });
+  const check = async (...args: string[]) => {
+    const run = await runFleet(['check', file, '--json', ...args], mirror.env);
+    return { code: run.code, report: JSON.parse(run.stdout) as CheckReport };
+  };
+  const onHost = async (index: number, command: string) => (await runInLabHost(hosts[index]!, command)).stdout;
+  /** Everything a check must leave alone: file contents and mtimes, unit states, firewall rules, Prometheus' last reload. */
+  const snapshot = async () =>
+    (await onHost(1, 'stat -c "%n %Y %s" /etc/alloy/config.alloy /usr/local/bin/node_exporter /usr/local/bin/alloy /etc/systemd/system/node_exporter.service; systemctl is-enabled node_exporter alloy; systemctl is-active node_exporter alloy; nft list ruleset')) +
+    (await onHost(0, 'stat -c "%n %Y" /etc/prometheus/prometheus.yml /etc/prometheus/file_sd/*.json; curl -s http://127.0.0.1:9090/metrics | grep ^prometheus_config_last_reload_success_timestamp'));
+
+  it('a clean fleet exits 0, and the metrics file parses with promtool', async () => {
+    const metricsFile = join(await mkdtemp(join(tmpdir(), 'fleet-metrics-')), 'fleet.prom');
+    const clean = await check('--metrics-file', metricsFile);
+    expect(clean.code, JSON.stringify(clean.report.drift)).toBe(0);
+    expect(clean.report.hosts.map((host) => host.state)).toEqual(['in-sync', 'in-sync']);
+    const metrics = await readFile(metricsFile, 'utf8');
+    expect(metrics).toContain('fleet_host_drifted_resources{host="drift-a"} 0');
+    const promtool = await new Promise<string>((resolve) => {
+      const child = execFile('promtool', ['check', 'metrics'], (error, stdout, stderr) => resolve(`${error ? 'failed' : 'ok'} ${stdout}${stderr}`));
+      child.stdin!.end(metrics);
+    });
+    expect(promtool).toBe('ok ');
+  });
+
+  it('detects every kind of tampering in words, writes nothing, and apply repairs it all', async () => {
+    await onHost(1, [
+      'echo "// edited by hand" >> /etc/alloy/config.alloy',
+      'cp /bin/true /usr/local/bin/node_exporter.new && mv /usr/local/bin/node_exporter.new /usr/local/bin/node_exporter',
+      'systemctl disable --now alloy 2>/dev/null',
+      'nft delete rule inet filter input handle $(nft -a list chain inet filter input | sed -n "s/.*fleet 9100.*handle \\([0-9]*\\)$/\\1/p")',
+    ].join(' && '));
+    await onHost(0, `sed -i 's/"drift-a"/"renamed"/' /etc/prometheus/file_sd/fleet-alloy.json`);
+    const before = await snapshot();
+    const metricsFile = join(await mkdtemp(join(tmpdir(), 'fleet-metrics-')), 'fleet.prom');
+    const drifted = await check('--metrics-file', metricsFile);
+    expect(drifted.code).toBe(2);
+    const words = drifted.report.drift.map((item) => `${item.host} ${item.resource}: ${item.reason}`);
+    expect(words).toContainEqual(expect.stringMatching(/^drift-a file \/etc\/alloy\/config\.alloy: content differs$/));
+    expect(words).toContainEqual(expect.stringMatching(/^drift-a artifact \/usr\/local\/bin\/node_exporter: binary differs \(host has sha256 \w+…, want sha256 \w+…\)/));
+    expect(words).toContainEqual('drift-a service alloy: disabled -> enabled, stopped -> running');
+    expect(words).toContainEqual('drift-a firewall 9100/tcp: nftables: closed -> open to 10.213.0.116');
+    expect(words).toContainEqual(expect.stringMatching(/^drift-a http http:\/\/127\.0\.0\.1:12345\/-\/ready from host: not as expected: no answer/));
+    expect(words).toContainEqual('drift-prom file /etc/prometheus/file_sd/fleet-alloy.json: content differs');
+    expect(await readFile(metricsFile, 'utf8')).toContain('fleet_drift{host="drift-a",resource="service alloy"} 1');
+    // Read-only: the check touched nothing anywhere.
+    expect(await snapshot()).toBe(before);
+
+    const repair = await runFleet(['apply', file], mirror.env);
+    expect(repair.code, repair.stdout).toBe(0);
+    const after = await check();
+    expect(after.code, JSON.stringify(after.report.drift)).toBe(0);
+  });
+
+  it('an unreachable host is reported without hiding drift on the others', async () => {
+    const { file: withGhost } = await writeLabInventory(hosts, `hosts:\n  ghost:\n    address: 10.213.0.250\n    ssh: { connect_timeout: 2 }\n    vars: { prometheus_register: false }\n`, {
+      mirrorUrl: mirror.url,
+      prometheusServers: ['drift-prom'],
+    });
+    await onHost(1, 'chmod 600 /etc/default/alloy');
+    const run = await runFleet(['check', withGhost, '--json'], mirror.env);
+    await onHost(1, 'chmod 644 /etc/default/alloy');
+    const report = JSON.parse(run.stdout) as CheckReport;
+    expect(run.code).toBe(2);
+    expect(report.hosts.find((host) => host.host === 'ghost')!.state).toBe('unreachable');
+    expect(report.drift.map((item) => `${item.host} ${item.resource}: ${item.reason}`)).toEqual(['drift-a file /etc/default/alloy: mode 0600 -> 0644']);
+  });
+});
