@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { ExternalError, UsageError } from '../errors.ts';
 import { registerInventory } from './commands/inventory.ts';
 import { registerApply } from './commands/apply.ts';
+import { registerBootstrap } from './commands/bootstrap.ts';
 import { registerCheck } from './commands/check.ts';
+import { registerCloudInit } from './commands/cloud-init.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerPing } from './commands/ping.ts';
@@ -28,6 +30,8 @@ registerPing(program);
 registerApply(program);
 registerRegister(program);
 registerCheck(program);
+registerBootstrap(program);
+registerCloudInit(program);
 registerSchedule(program);
 registerLab(program);
 

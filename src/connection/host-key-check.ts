@@ -2,12 +2,15 @@ import type { SshTarget } from '../inventory/resolve.ts';
 import { HostError } from './errors.ts';
 import { appendKnownKey, fingerprint, keyTypeOf, knownHostsName, readKnownKeys } from './known-hosts.ts';
 
-/** Resolves when the offered host key is acceptable under the target's policy; rejects with a HostError. */
-export async function verifyHostKey(target: SshTarget, keyBlob: Buffer): Promise<void> {
-  if (target.hostKeyChecking === 'off') return;
+/**
+ * Resolves when the offered host key is acceptable under the target's policy, with the key's
+ * description when it was just recorded (trust on first use); rejects with a HostError.
+ */
+export async function verifyHostKey(target: SshTarget, keyBlob: Buffer): Promise<string | undefined> {
+  if (target.hostKeyChecking === 'off') return undefined;
   const offered = keyBlob.toString('base64');
   const known = await readKnownKeys(target.knownHostsFile, target.host, target.port);
-  if (known.some((entry) => entry.key === offered)) return;
+  if (known.some((entry) => entry.key === offered)) return undefined;
   const name = knownHostsName(target.host, target.port);
   const described = `${keyTypeOf(keyBlob)} ${fingerprint(keyBlob)}`;
   if (known.length > 0) {
@@ -19,7 +22,7 @@ export async function verifyHostKey(target: SshTarget, keyBlob: Buffer): Promise
   }
   if (target.hostKeyChecking === 'accept-new') {
     await appendKnownKey(target.knownHostsFile, target.host, target.port, keyBlob);
-    return;
+    return described;
   }
   throw new HostError(
     'host-key',

@@ -37,13 +37,15 @@ export class Connection {
     readonly target: SshTarget,
     private readonly options: OpenOptions,
     private readonly jump?: Connection,
+    /** The host key recorded in known_hosts by this connection (trust on first use), if any. */
+    readonly recordedHostKey?: string,
   ) {}
 
   static async open(target: SshTarget, options: OpenOptions = {}): Promise<Connection> {
     const jump = target.jump ? await Connection.openJump(target.jump, options) : undefined;
     const where = `${target.user}@${target.host}:${target.port}${jump ? ` via ${target.jump!.host}:${target.jump!.port}` : ''}`;
     const { authHandler, methods } = await authenticationMethods(target, options.password);
-    const hostKey: { failure?: HostError } = {};
+    const hostKey: { failure?: HostError; recorded?: string } = {};
     const ssh = new NodeSSH();
     try {
       const config: ConnectConfig = {
@@ -54,7 +56,10 @@ export class Connection {
         authHandler,
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           verifyHostKey(target, key).then(
-            () => verify(true),
+            (recorded) => {
+              hostKey.recorded = recorded;
+              verify(true);
+            },
             (error: HostError) => {
               hostKey.failure = error;
               verify(false);
@@ -69,7 +74,7 @@ export class Connection {
       jump?.close();
       throw hostKey.failure ?? classifyConnectError(error, where, methods);
     }
-    return new Connection(ssh, target, options, jump);
+    return new Connection(ssh, target, options, jump, hostKey.recorded);
   }
 
   private static async openJump(jump: SshTarget, options: OpenOptions): Promise<Connection> {

@@ -14,6 +14,8 @@ export interface RunOptions {
   emit: EventSink;
   /** Per-host options for opening the connection (become password, login password). */
   openOptions: (host: ResolvedHost) => OpenOptions;
+  /** Opens the host's session another way than host.ssh (bootstrap tries the deploy user, then the initial login). */
+  connect?: (host: ResolvedHost, openOptions: OpenOptions) => Promise<Connection>;
 }
 
 /**
@@ -37,7 +39,7 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
   let connection: Connection | undefined;
   let outcome: HostOutcome<T>;
   try {
-    connection = await Connection.open(host.ssh, options.openOptions(host));
+    connection = options.connect ? await options.connect(host, options.openOptions(host)) : await Connection.open(host.ssh, options.openOptions(host));
     const { status, result } = await task({ host, connection, report });
     outcome = { host: host.name, status, durationMs: Date.now() - started, result };
   } catch (error) {

@@ -4,7 +4,7 @@ import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { Inventory } from './load.ts';
 import { mergeLayers, type Layer } from './merge.ts';
-import type { BecomeSettings, HostKeyChecking, SshSettings } from './schema.ts';
+import type { BecomeSettings, BootstrapSettings, HostKeyChecking, SshSettings } from './schema.ts';
 import { loadSshConfig, type SshConfigLookup } from './ssh-config.ts';
 
 /** Where and how to open an SSH session, after inventory, ~/.ssh/config and defaults are combined. */
@@ -26,6 +26,17 @@ export interface Become {
   passwordPrompt: boolean;
 }
 
+/** The first login to a fresh host (`fleet bootstrap`); the deploy user is ssh.user. */
+export interface BootstrapLogin {
+  user: string;
+  passwordEnv?: string;
+  passwordPrompt: boolean;
+  identityFiles: string[];
+  authorizedKeyFile?: string;
+  hardenSshd: boolean;
+  sshdExtra?: string;
+}
+
 export interface ResolvedHost {
   name: string;
   address: string;
@@ -34,6 +45,7 @@ export interface ResolvedHost {
   become: Become;
   labels: Record<string, string>;
   vars: Record<string, unknown>;
+  bootstrap: BootstrapLogin;
   /** Dotted setting path -> where its value came from (builtin, defaults, group NAME, host, ssh_config, -e). */
   sources: Record<string, string>;
 }
@@ -54,7 +66,7 @@ export function resolveHosts(inventory: Inventory, options: ResolveOptions = {})
     const groups = inventory.groups
       .filter((group) => inventory.members.get(group)?.has(declared.name))
       .sort((a, b) => inventory.depth.get(a)! - inventory.depth.get(b)!);
-    const settings = ({ ssh, become, labels, vars }: { ssh?: unknown; become?: unknown; labels?: unknown; vars?: unknown }) => ({ ssh, become, labels, vars });
+    const settings = ({ ssh, become, labels, vars, bootstrap }: { ssh?: unknown; become?: unknown; labels?: unknown; vars?: unknown; bootstrap?: unknown }) => ({ ssh, become, labels, vars, bootstrap });
     const layers: Layer[] = [
       { source: 'builtin', values: { vars: options.builtinVars ?? {} } },
       { source: 'defaults', values: settings(inventory.raw.defaults ?? {}) },
@@ -74,9 +86,23 @@ export function resolveHosts(inventory: Inventory, options: ResolveOptions = {})
       become: resolveBecome((merged.values.become ?? {}) as BecomeSettings, ssh.user),
       labels: (merged.values.labels ?? {}) as Record<string, string>,
       vars: (merged.values.vars ?? {}) as Record<string, unknown>,
+      bootstrap: resolveBootstrap((merged.values.bootstrap ?? {}) as BootstrapSettings, ssh, inventory.dir),
       sources,
     };
   });
+}
+
+function resolveBootstrap(settings: BootstrapSettings, ssh: SshTarget, baseDir: string): BootstrapLogin {
+  const ownKey = ssh.identityFiles[0];
+  return {
+    user: settings.user ?? 'root',
+    passwordEnv: settings.password_env,
+    passwordPrompt: settings.password_prompt ?? false,
+    identityFiles: settings.identity_file ? [expandPath(settings.identity_file, baseDir)] : [],
+    authorizedKeyFile: settings.authorized_key_file ? expandPath(settings.authorized_key_file, baseDir) : ownKey ? `${ownKey}.pub` : undefined,
+    hardenSshd: settings.harden_sshd ?? false,
+    sshdExtra: settings.sshd_extra,
+  };
 }
 
 function resolveBecome(settings: BecomeSettings, user: string): Become {

@@ -36,6 +36,25 @@ export const becomeSchema = z.strictObject({
   password_prompt: z.boolean().optional(),
 });
 
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+
+/** How `fleet bootstrap` logs in to a fresh host the first time, and what it sets up. */
+export const bootstrapSchema = z.strictObject({
+  /** The image's initial login: root with a password, or the cloud image's default user with a key. */
+  user: z.string().min(1).optional(),
+  /** The initial password comes from this environment variable (never from the file), or from a prompt. */
+  password_env: envName.optional(),
+  password_prompt: z.boolean().optional(),
+  /** Key for the initial login (cloud images); when unset, only the password is tried. */
+  identity_file: z.string().min(1).optional(),
+  /** Public key installed for the deploy user (ssh.user); default: ssh.identity_file + .pub. */
+  authorized_key_file: z.string().min(1).optional(),
+  /** Disable password logins and root login in sshd once the deploy user works. */
+  harden_sshd: z.boolean().optional(),
+  /** More sshd lines for the hardening drop-in (checked with sshd -t before use). */
+  sshd_extra: z.string().optional(),
+});
+
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)');
 export const labelsSchema = z.record(labelName, z.union([z.string(), z.number(), z.boolean()]).transform(String));
 
@@ -47,6 +66,7 @@ const settingsShape = {
   become: becomeSchema.optional(),
   labels: labelsSchema.optional(),
   vars: varsSchema.optional(),
+  bootstrap: bootstrapSchema.optional(),
 };
 
 export const hostSchema = z.strictObject({
@@ -96,4 +116,5 @@ export type PrometheusSettings = z.infer<typeof prometheusSchema>;
 export type HostEntry = z.infer<typeof hostSchema>;
 export type SshSettings = z.infer<typeof sshSchema>;
 export type BecomeSettings = z.infer<typeof becomeSchema>;
+export type BootstrapSettings = z.infer<typeof bootstrapSchema>;
 export type HostKeyChecking = z.infer<typeof hostKeyCheckingSchema>;

@@ -12,7 +12,7 @@ import { containerInitPid } from './processes.ts';
  * - `default`: root and the deploy users log in with the lab key;
  * - `password-only`: sshd refuses keys and takes passwords (a fresh VM, or "the host refuses the key").
  */
-export type LabVariant = 'default' | 'password-only';
+export type LabVariant = 'default' | 'password-only' | 'fresh';
 
 export interface LabHost {
   name: string;
@@ -25,6 +25,8 @@ export interface LabHost {
 const SSHD_DROP_INS: Record<LabVariant, string | undefined> = {
   default: undefined,
   'password-only': 'PubkeyAuthentication no\nPasswordAuthentication yes\nPermitRootLogin yes\n',
+  // A freshly created VM: root logs in with its password only (no key installed), keys work in general.
+  fresh: 'PasswordAuthentication yes\nPermitRootLogin yes\n',
 };
 
 export async function bootLabHost(rootfs: string, name: string, index: number, variant: LabVariant): Promise<LabHost> {
@@ -51,6 +53,11 @@ export async function bootLabHost(rootfs: string, name: string, index: number, v
     const dropInFile = join(hostDir, 'sshd-variant.conf');
     await writeFile(dropInFile, dropIn);
     args.push(`--bind-ro=${dropInFile}:/etc/ssh/sshd_config.d/00-lab-variant.conf`);
+  }
+  if (variant === 'fresh') {
+    const noKeys = join(hostDir, 'no-authorized-keys');
+    await writeFile(noKeys, '');
+    args.push(`--bind-ro=${noKeys}:/root/.ssh/authorized_keys`);
   }
   const log = openSync(join(hostDir, 'console.log'), 'w');
   const child = spawn('systemd-nspawn', args, { detached: true, stdio: ['ignore', log, log] });

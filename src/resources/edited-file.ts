@@ -10,6 +10,8 @@ export interface EditedFileSpec {
   edit(current: string): string;
   /** As for files: a command that must accept the candidate (`%s`) before it replaces the live file. */
   validate?: string;
+  /** Mode and owner of the file when fleet creates it (an existing file keeps its own). */
+  create?: { mode: string; owner: string; group: string };
   tags?: string[];
 }
 
@@ -36,7 +38,8 @@ export function editedFileResource(spec: EditedFileSpec): Resource {
       } catch (error) {
         throw new HostError('command', `${spec.path}: ${(error as Error).message}; fix the file by hand, fleet will not overwrite it`);
       }
-      write = fileResource({ path: spec.path, content, mode: state.mode ?? '0644', owner: state.owner ?? 'root', group: state.group ?? 'root', validate: spec.validate });
+      const fresh = spec.create ?? { mode: '0644', owner: 'root', group: 'root' };
+      write = fileResource({ path: spec.path, content, mode: state.mode ?? fresh.mode, owner: state.owner ?? fresh.owner, group: state.group ?? fresh.group, validate: spec.validate });
       const change = write.plan(facts) as Change;
       return change.action === 'same' ? change : { ...change, diff: { before: current, after: content } };
     },

@@ -73,7 +73,7 @@ export async function writeAtomically(connection: Connection, spec: Pick<FileSpe
   const script = [
     `trap ${shellQuote(`rm -f ${shellQuote(upload)} ${shellQuote(staged)}`)} EXIT`,
     shellCommand('install', '-m', spec.mode, '-o', spec.owner, '-g', spec.group, upload, staged),
-    ...(spec.validate ? [`{ ${spec.validate.replaceAll('%s', shellQuote(staged))} ; } >&2 || { echo ${shellQuote(`${spec.path}: the new content was refused by: ${spec.validate.replaceAll('%s', '(new file)')}; the old file stays in place`)} >&2; exit 1; }`] : []),
+    ...(spec.validate ? [`( ${spec.validate.replaceAll('%s', shellQuote(staged))} ) >&2 || { echo ${shellQuote(`${spec.path}: the new content was refused by: ${spec.validate.replaceAll('%s', '(new file)')}; the old file stays in place`)} >&2; exit 1; }`] : []),
     shellCommand('mv', '-f', staged, spec.path),
   ].join(' && ');
   await connection.execChecked(`write ${spec.path}`, script, { sudo: true });

@@ -17,6 +17,7 @@ describe.skipIf(labUnavailable)('runOnHosts', () => {
       become: { enabled: false, passwordPrompt: false },
       labels: {},
       vars: {},
+      bootstrap: { user: 'root', passwordPrompt: false, identityFiles: [], hardenSshd: false },
       sources: {},
     }));
     let inFlight = 0;

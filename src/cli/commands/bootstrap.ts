@@ -1,0 +1,103 @@
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { bootstrapHosts, readAuthorizedKey, type BootstrapResult } from '../../bootstrap/bootstrap.ts';
+import type { HostOutcome } from '../../engine/events.ts';
+import { UsageError } from '../../errors.ts';
+import type { ResolvedHost } from '../../inventory/resolve.ts';
+import { collectBecomePasswords } from '../become-passwords.ts';
+import { color } from '../colors.ts';
+import { addHostOptions, type CommonOptions } from '../common-options.ts';
+import { buildPrograms, convergeHosts } from '../converge.ts';
+import { exitCodeFor } from '../exit-codes.ts';
+import { loadHosts } from '../load-hosts.ts';
+import { promptSecret } from '../prompt.ts';
+import { renderRegistration, runRegistration } from '../registration.ts';
+import { renderChanges } from '../render-changes.ts';
+import { createProgress, formatSeconds, paintStatus } from '../reporter.ts';
+import { formatTable } from '../table.ts';
+
+interface BootstrapOptions extends CommonOptions {
+  apply: boolean;
+}
+
+/** Initial passwords from each host's bootstrap.password_env, or one prompt for all hosts that ask for it. */
+async function collectInitialPasswords(hosts: readonly ResolvedHost[]): Promise<Map<string, string>> {
+  const passwords = new Map<string, string>();
+  let prompted: string | undefined;
+  for (const host of hosts) {
+    const login = host.bootstrap;
+    if (login.passwordEnv) {
+      const value = process.env[login.passwordEnv];
+      if (value === undefined) throw new UsageError(`host ${host.name}: bootstrap.password_env names ${login.passwordEnv}, which is not set; export it before running fleet`);
+      passwords.set(host.name, value);
+    } else if (login.passwordPrompt) {
+      prompted ??= await promptSecret(`initial password for ${login.user}: `, 'bootstrap.password_env');
+      passwords.set(host.name, prompted);
+    }
+  }
+  return passwords;
+}
+
+export function registerBootstrap(program: Command): void {
+  addHostOptions(
+    program
+      .command('bootstrap')
+      .summary('make fresh VMs manageable (deploy user, key, sudo), then apply and register them')
+      .description(
+        'Logs in with the initial credentials of bootstrap: in the inventory (root with a password from bootstrap.password_env ' +
+          'or a prompt, or the image\'s default user with bootstrap.identity_file), records the host key on first use, creates the ' +
+          'deploy user (ssh.user) with its key and a sudoers file checked by visudo, and proves a new key login works. Only then, ' +
+          'when bootstrap.harden_sshd is true, turns off password and root logins (checked by sshd -t, undone if a new login fails). ' +
+          'Then runs apply as the deploy user. A host where the deploy user already works is left as it is.\n\n' +
+          'Example:\n  FLEET_INITIAL_PASSWORD=... fleet bootstrap inventory.yaml --limit new-vms',
+      )
+      .argument('<inventory>', 'inventory YAML file')
+      .option('--no-apply', 'stop after the bootstrap; run fleet apply later'),
+  ).action(async (inventoryFile: string, options: BootstrapOptions) => {
+    const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const hosts = loaded.selected;
+    const publicKeys = new Map<string, string>();
+    for (const host of hosts) publicKeys.set(host.name, await readAuthorizedKey(host));
+    const programs = options.apply ? await buildPrograms(hosts, [], [], loaded, dirname(inventoryFile)) : new Map();
+    const passwords = await collectInitialPasswords(hosts);
+    const progress = createProgress(hosts.length, 'bootstrapping');
+    const outcomes = await bootstrapHosts(hosts, { forks: options.forks, emit: progress.sink, passwords, publicKeys });
+    progress.stop();
+
+    const ready = hosts.filter((host) => ['ok', 'changed'].includes(outcomes.find((outcome) => outcome.host === host.name)!.status));
+    const register = options.apply && loaded.inventory.raw.prometheus !== undefined;
+    const become = await collectBecomePasswords([...new Set([...ready, ...(register ? loaded.prometheusServers : [])])]);
+    const run = { check: false, diff: false, forks: options.forks, passwords: become };
+    const applied = options.apply && ready.length ? await convergeHosts(ready, programs, run) : [];
+    const healthy = ready.filter((host) => ['ok', 'changed'].includes(applied.find((outcome) => outcome.host === host.name)?.status ?? ''));
+    const registration = register && healthy.length ? await runRegistration(loaded, { ...run, awaited: healthy }) : [];
+
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ command: 'bootstrap', bootstrap: outcomes, hosts: applied, registration }, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${renderBootstrap(outcomes)}\n`);
+      if (applied.length) {
+        const rows = applied.map((outcome) => [outcome.host, paintStatus(outcome.status), formatSeconds(outcome.durationMs), outcome.error ? color.red(`${outcome.error.step}: ${outcome.error.message.split('\n')[0]}`) : '']);
+        process.stdout.write(`\n${color.bold('APPLY RECAP')}\n${formatTable(rows)}${renderRegistration(registration, { diff: false, check: false })}\n`);
+      }
+    }
+    process.exitCode = exitCodeFor([...outcomes, ...applied, ...registration]);
+  });
+}
+
+function renderBootstrap(outcomes: readonly HostOutcome<BootstrapResult>[]): string {
+  const lines: string[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.result?.recordedHostKey) lines.push(`${outcome.host}: recorded host key ${outcome.result.recordedHostKey} (trust on first use; later runs verify it)`);
+    const changes = renderChanges(outcome.host, outcome.result?.changes ?? [], false);
+    if (changes) lines.push(changes);
+  }
+  const rows = outcomes.map((outcome) => [
+    outcome.host,
+    paintStatus(outcome.status),
+    outcome.result ? (outcome.result.loggedInAs === 'deploy' ? 'already bootstrapped' : 'via initial login') : '',
+    formatSeconds(outcome.durationMs),
+    outcome.error ? color.red(`${outcome.error.step}: ${outcome.error.message.split('\n')[0]}`) : '',
+  ]);
+  return `${lines.length ? `${lines.join('\n')}\n` : ''}\n${color.bold('BOOTSTRAP RECAP')}\n${formatTable(rows)}`;
+}
