@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Lab files spend most of their time waiting on real hosts (boots, scrapes, restarts), so more
+    // files run at once than this machine has cores; each file boots its own hosts.
+    maxWorkers: 4,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
