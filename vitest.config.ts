@@ -6,7 +6,8 @@ export default defineConfig({
     // files run at once than this machine has cores; each file boots its own hosts.
     maxWorkers: 4,
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Some unit tests run the real `fleet` command (a Node process with tsx): seconds, not milliseconds, on a busy machine.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 } },
       {
         test: {
           name: 'lab',

@@ -72,6 +72,12 @@ function settingRows(host: ResolvedHost): string[][] {
     ['become.enabled', host.become.enabled],
     ['become.password_env', host.become.passwordEnv ?? '(none)'],
     ['become.password_prompt', host.become.passwordPrompt],
+    ['bootstrap.user', host.bootstrap.user],
+    ['bootstrap.password_env', host.bootstrap.passwordEnv ?? '(none)'],
+    ['bootstrap.password_prompt', host.bootstrap.passwordPrompt],
+    ['bootstrap.identity_file', host.bootstrap.identityFiles.join(', ') || '(none)'],
+    ['bootstrap.authorized_key_file', host.bootstrap.authorizedKeyFile ?? '(none)'],
+    ['bootstrap.harden_sshd', host.bootstrap.hardenSshd],
   ];
   const sourceOf = (path: string) => host.sources[path === 'ssh.host' ? 'ssh.host_name' : path] ?? 'default';
   for (const [path, value] of sshFields) rows.push([path, String(value), sourceOf(path)]);
