@@ -2,24 +2,37 @@ import { UsageError } from '../errors.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
 import { promptSecret } from './prompt.ts';
 
-/** Collects each host's sudo password before the run starts: from its environment variable, or one prompt. */
-export async function collectBecomePasswords(hosts: readonly ResolvedHost[]): Promise<Map<string, string>> {
+/** Where one kind of password comes from for a host: the setting's name, its environment variable, or a prompt. */
+interface PasswordSource {
+  setting: string;
+  env?: string;
+  prompt: boolean;
+}
+
+/**
+ * Collects a password per host before the run starts: from the environment variable the inventory
+ * names, or one prompt shared by every host that asks for it. Never from the inventory itself.
+ */
+export async function collectPasswords(hosts: readonly ResolvedHost[], sourceOf: (host: ResolvedHost) => PasswordSource | undefined, question: string): Promise<Map<string, string>> {
   const passwords = new Map<string, string>();
   let prompted: string | undefined;
   for (const host of hosts) {
-    if (!host.become.enabled) continue;
-    if (host.become.passwordEnv) {
-      const value = process.env[host.become.passwordEnv];
-      if (value === undefined) {
-        throw new UsageError(`host ${host.name}: become.password_env names ${host.become.passwordEnv}, which is not set; export it before running fleet`);
-      }
+    const source = sourceOf(host);
+    if (source?.env) {
+      const value = process.env[source.env];
+      if (value === undefined) throw new UsageError(`host ${host.name}: ${source.setting}_env names ${source.env}, which is not set; export it before running fleet`);
       passwords.set(host.name, value);
-    } else if (host.become.passwordPrompt) {
-      prompted ??= await promptSecret('sudo password: ');
+    } else if (source?.prompt) {
+      prompted ??= await promptSecret(question, `${source.setting}_env`);
       passwords.set(host.name, prompted);
     }
   }
   return passwords;
+}
+
+/** Each host's sudo password (become.password_env or become.password_prompt). */
+export function collectBecomePasswords(hosts: readonly ResolvedHost[]): Promise<Map<string, string>> {
+  return collectPasswords(hosts, (host) => (host.become.enabled ? { setting: 'become.password', env: host.become.passwordEnv, prompt: host.become.passwordPrompt } : undefined), 'sudo password: ');
 }
 
 /** The connection options that carry each host's become settings and password. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runInLabHost } from '../../src/lab/lab.ts';
 import { LAB_ALLOY_VERSIONS } from '../../src/lab/mirror.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
-import { labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
+import { enableNftables, enableUfw, labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 import { useLabMirror } from './mirror.ts';
 
 interface Report {
@@ -89,11 +89,8 @@ describe.skipIf(labUnavailable)('Node Exporter and Alloy on lab hosts (fleet app
   });
 
   it('behind ufw and behind nftables the hosts end with exactly the rules needed', async () => {
-    await onHost(1, 'ufw default deny incoming >/dev/null && ufw allow 22/tcp >/dev/null && ufw --force enable >/dev/null');
-    await onHost(
-      2,
-      `printf '%s\\n' 'flush ruleset' 'table inet filter {' ' chain input { type filter hook input priority filter; policy drop;' '  iif lo accept' '  ct state established,related accept' '  tcp dport 22 accept' ' }' '}' > /etc/nftables.conf && nft -f /etc/nftables.conf`,
-    );
+    await enableUfw(hosts[1]!);
+    await enableNftables(hosts[2]!);
     const allow = { allow_from: ['10.213.0.1'] };
     const { file } = await inventory({ node_exporter: { version: '1.5.0', ...allow }, alloy: { version: LAB_ALLOY_VERSIONS[0], ...allow } }, [hosts[1]!, hosts[2]!]);
     const run = await apply(file);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { enableLabPrometheus, runInLabHost } from '../../src/lab/lab.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
-import { labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
+import { enableNftables, labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 import { useLabMirror } from './mirror.ts';
 
 interface CheckReport {
@@ -13,8 +13,6 @@ interface CheckReport {
   drift: { host: string; resource: string; reason: string }[];
   hosts: { host: string; state: string }[];
 }
-
-const NFT = `printf '%s\\n' 'flush ruleset' 'table inet filter {' ' chain input { type filter hook input priority filter; policy drop;' '  iif lo accept' '  ct state established,related accept' '  tcp dport 22 accept' ' }' '}' > /etc/nftables.conf && nft -f /etc/nftables.conf`;
 
 describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
   const hosts = useLabHosts([
@@ -26,7 +24,7 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
   beforeAll(async () => {
     if (labUnavailable) return;
     await enableLabPrometheus(hosts[0]!);
-    await runInLabHost(hosts[1]!, NFT);
+    await enableNftables(hosts[1]!);
     ({ file } = await writeLabInventory(hosts, '', { mirrorUrl: mirror.url, prometheusServers: ['drift-prom'] }));
     const apply = await runFleet(['apply', file], mirror.env);
     if (apply.code !== 0) throw new Error(`setup apply failed:\n${apply.stdout}\n${apply.stderr}`);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { LabHost } from '../../src/lab/boot.ts';
-import { startLab, stopLab, type LabHostSpec } from '../../src/lab/lab.ts';
+import { runInLabHost, startLab, stopLab, type LabHostSpec } from '../../src/lab/lab.ts';
 import { renderLabInventory, type LabInventoryOptions } from '../../src/lab/lab-inventory.ts';
 
 /** Non-empty when the lab cannot run here; suites use it with describe.skipIf. */
@@ -32,4 +32,25 @@ export async function writeLabInventory(hosts: readonly LabHost[], extra = '', o
   const knownHosts = join(dir, 'known_hosts');
   await writeFile(file, renderLabInventory(hosts, options).replace(/known_hosts_file: .*/, `known_hosts_file: ${knownHosts}`) + extra);
   return { dir, file };
+}
+
+/** Turns on ufw on a lab host: deny incoming, SSH allowed (the way an operator sets up a ufw host). */
+export async function enableUfw(host: LabHost): Promise<void> {
+  await runInLabHost(host, 'ufw default deny incoming >/dev/null && ufw allow 22/tcp >/dev/null && ufw --force enable >/dev/null');
+}
+
+/** A hand-written nftables firewall in /etc/nftables.conf: input policy drop, loopback, replies and SSH allowed. */
+export async function enableNftables(host: LabHost): Promise<void> {
+  const ruleset = [
+    '#!/usr/sbin/nft -f',
+    'flush ruleset',
+    'table inet filter {',
+    ' chain input { type filter hook input priority filter; policy drop;',
+    '  iif lo accept',
+    '  ct state established,related accept',
+    '  tcp dport 22 accept',
+    ' }',
+    '}',
+  ];
+  await runInLabHost(host, `printf '%s\\n' ${ruleset.map((line) => `'${line}'`).join(' ')} > /etc/nftables.conf && nft -f /etc/nftables.conf`);
 }

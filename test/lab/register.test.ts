@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { enableLabPrometheus, runInLabHost } from '../../src/lab/lab.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
-import { labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
+import { enableNftables, labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 import { useLabMirror } from './mirror.ts';
-import { beforeAll } from 'vitest';
 
 interface Target {
   job: string;
@@ -40,8 +40,6 @@ describe.skipIf(labUnavailable)('registration with the central Prometheus (Debia
       '',
       { mirrorUrl: mirror.url, prometheusServers: servers.map((host) => host.name) },
     ).then(async (written) => {
-      // Registration of the monitors themselves is not what these tests look at.
-      const { readFile, writeFile } = await import('node:fs/promises');
       const text = (await readFile(written.file, 'utf8')).replace('  scrape_interval: 5s', `  scrape_interval: 5s\n  wait_for_targets: ${wait}`);
       await writeFile(written.file, text);
       return written;
@@ -121,7 +119,7 @@ describe.skipIf(labUnavailable)('registration with the central Prometheus (Debia
   it('a target Prometheus cannot reach is reported with Prometheus\' own error and the address it tried', async () => {
     const { file } = await inventory(targets(1), [hosts[promA]!], 12);
     // The exporter runs, but the host's firewall lets only the controller in, not Prometheus.
-    await onHost(2, `printf '%s\\n' 'flush ruleset' 'table inet filter {' ' chain input { type filter hook input priority filter; policy drop;' '  iif lo accept' '  ct state established,related accept' '  tcp dport 22 accept' ' }' '}' > /etc/nftables.conf && nft -f /etc/nftables.conf`);
+    await enableNftables(hosts[2]!);
     const result = await run(['apply', file, '--limit', 'reg-1', '-e', 'node_exporter.allow_from=10.213.0.1', '-e', 'alloy.allow_from=10.213.0.1']);
     await onHost(2, 'nft flush ruleset');
     expect(result.report.hosts[0]!.status).not.toBe('failed');

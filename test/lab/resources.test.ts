@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInLabHost } from '../../src/lab/lab.ts';
 import { packRelease } from '../../src/lab/release-pack.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
-import { labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
+import { enableNftables, enableUfw, labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 import { startMirror } from './mirror.ts';
 
 /** A tiny HTTP daemon in Perl (perl-base is on every Debian host) playing a released binary. */
@@ -71,11 +71,8 @@ describe.skipIf(labUnavailable)('artifact, user, unit, service, firewall and htt
     await packRelease(join(root, 'tool', 'v9.0.0'), 'tool-9.0.0.linux-amd64.tar.gz', { 'tool-9.0.0.linux-amd64/tool': { content: toolScript('9.0.0') } }, 'sha256sums.txt');
     await writeFile(join(root, 'tool', 'v9.0.0', 'sha256sums.txt'), `${'ab'.repeat(32)}  tool-9.0.0.linux-amd64.tar.gz\n`);
     // One host behind ufw, one behind a hand-written nftables ruleset; both allow SSH only.
-    await runInLabHost(hosts[0]!, 'ufw default deny incoming >/dev/null && ufw allow 22/tcp >/dev/null && ufw --force enable >/dev/null');
-    await runInLabHost(
-      hosts[1]!,
-      `printf '%s\\n' '#!/usr/sbin/nft -f' 'flush ruleset' 'table inet filter {' ' chain input { type filter hook input priority filter; policy drop;' '  iif lo accept' '  ct state established,related accept' '  tcp dport 22 accept' ' }' '}' > /etc/nftables.conf && nft -f /etc/nftables.conf`,
-    );
+    await enableUfw(hosts[0]!);
+    await enableNftables(hosts[1]!);
   });
   afterAll(async () => mirror?.close());
 

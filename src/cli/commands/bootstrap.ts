@@ -2,15 +2,12 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { bootstrapHosts, readAuthorizedKey, type BootstrapResult } from '../../bootstrap/bootstrap.ts';
 import type { HostOutcome } from '../../engine/events.ts';
-import { UsageError } from '../../errors.ts';
-import type { ResolvedHost } from '../../inventory/resolve.ts';
-import { collectBecomePasswords } from '../become-passwords.ts';
+import { collectBecomePasswords, collectPasswords } from '../become-passwords.ts';
 import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { buildPrograms, convergeHosts } from '../converge.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import { loadHosts } from '../load-hosts.ts';
-import { promptSecret } from '../prompt.ts';
 import { renderRegistration, runRegistration } from '../registration.ts';
 import { renderChanges } from '../render-changes.ts';
 import { createProgress, formatSeconds, paintStatus } from '../reporter.ts';
@@ -18,24 +15,6 @@ import { formatTable } from '../table.ts';
 
 interface BootstrapOptions extends CommonOptions {
   apply: boolean;
-}
-
-/** Initial passwords from each host's bootstrap.password_env, or one prompt for all hosts that ask for it. */
-async function collectInitialPasswords(hosts: readonly ResolvedHost[]): Promise<Map<string, string>> {
-  const passwords = new Map<string, string>();
-  let prompted: string | undefined;
-  for (const host of hosts) {
-    const login = host.bootstrap;
-    if (login.passwordEnv) {
-      const value = process.env[login.passwordEnv];
-      if (value === undefined) throw new UsageError(`host ${host.name}: bootstrap.password_env names ${login.passwordEnv}, which is not set; export it before running fleet`);
-      passwords.set(host.name, value);
-    } else if (login.passwordPrompt) {
-      prompted ??= await promptSecret(`initial password for ${login.user}: `, 'bootstrap.password_env');
-      passwords.set(host.name, prompted);
-    }
-  }
-  return passwords;
 }
 
 export function registerBootstrap(program: Command): void {
@@ -59,7 +38,7 @@ export function registerBootstrap(program: Command): void {
     const publicKeys = new Map<string, string>();
     for (const host of hosts) publicKeys.set(host.name, await readAuthorizedKey(host));
     const programs = options.apply ? await buildPrograms(hosts, [], [], loaded, dirname(inventoryFile)) : new Map();
-    const passwords = await collectInitialPasswords(hosts);
+    const passwords = await collectPasswords(hosts, (host) => ({ setting: 'bootstrap.password', env: host.bootstrap.passwordEnv, prompt: host.bootstrap.passwordPrompt }), 'initial password: ');
     const progress = createProgress(hosts.length, 'bootstrapping');
     const outcomes = await bootstrapHosts(hosts, { forks: options.forks, emit: progress.sink, passwords, publicKeys });
     progress.stop();
