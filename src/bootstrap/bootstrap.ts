@@ -33,12 +33,14 @@ export async function readAuthorizedKey(host: ResolvedHost): Promise<string> {
   return key.split('\n')[0]!;
 }
 
-/** What makes a fresh host manageable: sudo, the deploy user, its key, and its sudo rights (checked by visudo). */
+/** What makes a fresh host manageable: sudo and curl, the deploy user, its key, and its sudo rights (checked by visudo). */
 function bootstrapProgram(host: ResolvedHost, publicKey: string): HostProgram {
   const user = host.ssh.user;
   const home = user === 'root' ? '/root' : `/home/${user}`;
   const resources = [
-    requiredCommandResource({ command: 'sudo', package: 'sudo' }),
+    requiredCommandResource({ commands: ['sudo'], package: 'sudo' }),
+    // The endpoint checks run on the host with curl (or wget); nothing else is needed there.
+    requiredCommandResource({ commands: ['curl', 'wget'], package: 'curl' }),
     ...(user === 'root' ? [] : [loginUserResource({ name: user, home })]),
     directoryResource({ path: `${home}/.ssh`, mode: '0700', owner: user, group: user }),
     editedFileResource({

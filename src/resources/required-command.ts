@@ -1,10 +1,14 @@
 import { shellQuote } from '../connection/quote.ts';
 import type { Change, Resource } from './types.ts';
 
-/** A command fleet needs on the host (sudo), installed with the host's package manager only when missing. */
-export function requiredCommandResource(spec: { command: string; package: string; tags?: string[] }): Resource {
+/**
+ * A command fleet needs on the host (sudo; curl or wget for the endpoint checks), installed with the
+ * host's package manager only when none of `commands` is there.
+ */
+export function requiredCommandResource(spec: { commands: string[]; package: string; tags?: string[] }): Resource {
   const id = `package ${spec.package}`;
-  const key = `command:${spec.command}`;
+  const key = `command:${spec.commands.join('|')}`;
+  const described = spec.commands.join(' or ');
   const install = [
     'if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q',
     'elif command -v dnf >/dev/null; then dnf install -y -q',
@@ -16,11 +20,11 @@ export function requiredCommandResource(spec: { command: string; package: string
   return {
     id,
     tags: spec.tags ?? [],
-    facts: () => [{ key, command: `command -v ${shellQuote(spec.command)} >/dev/null && echo present || echo absent` }],
+    facts: () => [{ key, command: `${spec.commands.map((command) => `command -v ${shellQuote(command)} >/dev/null`).join(' || ')} && echo present || echo absent` }],
     plan(facts): Change {
       return (facts.raw.get(key) ?? '').trim() === 'present'
-        ? { resource: id, action: 'same', reason: `${spec.command} is installed` }
-        : { resource: id, action: 'create', reason: `${spec.command} is missing: install ${spec.package}` };
+        ? { resource: id, action: 'same', reason: `${described} is installed` }
+        : { resource: id, action: 'create', reason: `${described} is missing: install ${spec.package}` };
     },
     async apply(connection) {
       const pkg = shellQuote(spec.package);

@@ -30,7 +30,7 @@ describe.skipIf(labUnavailable)('fleet bootstrap of fresh lab VMs (root with a p
   });
 
   /** The inventory an operator writes for new VMs: the deploy user "ops" with the lab key; root's password for the first login. */
-  const inventory = async (extraBootstrap = '') => {
+  const inventory = async (bootstrapSettings = 'user: root, password_env: ROOT_PASSWORD, harden_sshd: true', deployUser = 'ops') => {
     // Each inventory has its own known_hosts, so each test sees the first contact with a host.
     const id = Math.random().toString(36).slice(2, 8);
     const file = join(dir, `inventory-${id}.yaml`);
@@ -41,8 +41,8 @@ describe.skipIf(labUnavailable)('fleet bootstrap of fresh lab VMs (root with a p
   servers:
     - host: boot-mon
 defaults:
-  ssh: { user: ops, identity_file: ${labKeyPath()}, agent: false, connect_timeout: 5, known_hosts_file: ${join(dir, `known_hosts-${id}`)} }
-  bootstrap: { user: root, password_env: ROOT_PASSWORD, harden_sshd: true${extraBootstrap} }
+  ssh: { user: ${deployUser}, identity_file: ${labKeyPath()}, agent: false, connect_timeout: 5, known_hosts_file: ${join(dir, `known_hosts-${id}`)} }
+  bootstrap: { ${bootstrapSettings} }
   vars:
     artifacts: { mirror: "${mirror.url}" }
     node_exporter: { version: "1.5.0" }
@@ -106,8 +106,18 @@ hosts:
     expect(again.report.hosts[0]!.status).toBe('ok');
   });
 
+  it('a cloud image\'s default user with a key works as the initial login too', async () => {
+    // The image's "deploy" account plays the cloud default user (key login, passwordless sudo).
+    const file = await inventory(`user: ${LAB_ACCOUNTS.deployUser}, identity_file: ${labKeyPath()}`, 'ops2');
+    const run = await runFleet(['bootstrap', file, '--json', '--limit', 'boot-b', '--no-apply'], mirror.env);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(run.code, JSON.stringify(report.bootstrap)).toBe(0);
+    expect(report.bootstrap[0]!.result!.loggedInAs).toBe('initial');
+    expect(await onHost(2, 'id -un ops2; cat /etc/sudoers.d/fleet-ops2 | tail -1')).toBe('ops2\nops2 ALL=(ALL:ALL) NOPASSWD: ALL\n');
+  });
+
   it('a broken sshd drop-in is never applied, and password login keeps working', async () => {
-    const file = await inventory(', sshd_extra: "NoSuchOption yes"');
+    const file = await inventory('user: root, password_env: ROOT_PASSWORD, harden_sshd: true, sshd_extra: "NoSuchOption yes"');
     const run = await bootstrap(file, LAB_ACCOUNTS.rootPassword, '--limit', 'boot-b', '--no-apply');
     expect(run.code).toBe(2);
     expect(run.report.bootstrap[0]!.error!.step).toBe('harden sshd');

@@ -91,6 +91,11 @@ describe.skipIf(labUnavailable)('registration with the central Prometheus (Debia
     while ((await upInstances(promA, 'fleet-node')).includes('reg-2') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await upInstances(promA, 'fleet-node')).toEqual(['prom-a', 'reg-1', 'reg-3']);
     expect(await lastReload(promA)).toBe(reloadedAt);
+
+    // A host deleted from the inventory leaves the files on the next run, whatever the --limit.
+    const { file: shrunk } = await inventory(targets(1));
+    await run(['apply', shrunk, '--limit', 'reg-1']);
+    expect(await onHost(promA, 'grep -o "reg-[0-9]" /etc/prometheus/file_sd/fleet-alloy.json')).toBe('reg-1\n');
   });
 
   it('two Prometheus servers both get the targets', async () => {

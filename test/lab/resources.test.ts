@@ -120,6 +120,13 @@ describe.skipIf(labUnavailable)('artifact, user, unit, service, firewall and htt
     expect(second.code).toBe(0);
     expect(second.report.hosts.map((host) => host.status)).toEqual(['ok', 'ok']);
     expect(await mainPid(0)).toBe(pid);
+
+    // A user that lost a group is put back in it, and nothing else moves.
+    await onHost(0, 'gpasswd -d tool adm >/dev/null');
+    const repaired = await apply(file, {}, '--limit', 'res-ufw');
+    expect(repaired.report.hosts[0]!.result!.changes.filter((change) => change.action === 'update').map((change) => `${change.resource}: ${change.reason}`)).toEqual(['user tool: not in adm']);
+    expect(await onHost(0, 'id -Gn tool')).toBe('tool adm\n');
+    expect(await mainPid(0)).toBe(pid);
   });
 
   it('check mode reports a version bump and changes nothing; apply upgrades and restarts once', async () => {
