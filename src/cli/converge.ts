@@ -20,10 +20,11 @@ export type ConvergeOutcome = HostOutcome<{ changes: Change[] }>;
 export async function buildPrograms(hosts: readonly ResolvedHost[], playbookNames: readonly string[], tags: readonly string[], loaded: LoadedHosts, inventoryDir: string): Promise<Map<string, HostProgram>> {
   const playbooks = await loadPlaybooks(playbookNames.length ? playbookNames : ['site'], inventoryDir);
   const fleet = { prometheus_addresses: loaded.prometheusServers.map((server) => server.address) };
+  const peers = new Map(loaded.all.map((host) => [host.name, host]));
   const programs = new Map<string, HostProgram>();
   for (const host of hosts) {
     try {
-      programs.set(host.name, selectByTags(await buildHostProgram(playbooks, host, inventoryDir, fleet), tags));
+      programs.set(host.name, selectByTags(await buildHostProgram(playbooks, host, inventoryDir, fleet, peers), tags));
     } catch (error) {
       if (error instanceof UsageError) throw new UsageError(`host ${host.name}: ${error.message}`);
       throw error;

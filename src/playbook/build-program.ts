@@ -5,7 +5,7 @@ import { artifactResource } from '../resources/artifact.ts';
 import { directoryResource } from '../resources/directory.ts';
 import { fileResource } from '../resources/file.ts';
 import { firewallPortResource } from '../resources/firewall-port.ts';
-import { httpCheck } from '../resources/http-check.ts';
+import { httpCheck, type HttpCheckSpec } from '../resources/http-check.ts';
 import { serviceResource } from '../resources/service.ts';
 import { systemUserResource } from '../resources/system-user.ts';
 import type { Resource } from '../resources/types.ts';
@@ -20,6 +20,9 @@ export interface FleetContext {
   /** Addresses of the Prometheus servers the inventory names (the default firewall sources). */
   prometheus_addresses: string[];
 }
+
+/** Every host of the inventory by name, for checks that start on another host. */
+export type InventoryHosts = ReadonlyMap<string, ResolvedHost>;
 
 /** What templates and playbook expressions see: `{{host.name}}`, `{{host.labels.env}}`, `{{vars.x}}`, `{{fleet.prometheus_addresses}}`. */
 export function templateContext(host: ResolvedHost, fleet: FleetContext = { prometheus_addresses: [] }): Record<string, unknown> {
@@ -61,7 +64,7 @@ function withMirror(url: string, mirror: string | undefined): string {
   return mirror && url.startsWith('https://github.com/') ? `${mirror.replace(/\/$/, '')}/${url.slice('https://github.com/'.length)}` : url;
 }
 
-async function buildTask(task: Task, where: string, host: ResolvedHost, inventoryDir: string, fleet: FleetContext): Promise<{ resource?: Resource; check?: ReturnType<typeof httpCheck> }> {
+async function buildTask(task: Task, where: string, host: ResolvedHost, inventoryDir: string, fleet: FleetContext, peers: InventoryHosts): Promise<{ resource?: Resource; check?: ReturnType<typeof httpCheck> }> {
   const context = templateContext(host, fleet);
   const common = { tags: task.tags, notify: task.notify };
   const render = <T>(spec: T, kind: string) => renderSpec(spec, `${where}.${kind}`, context);
@@ -112,18 +115,25 @@ async function buildTask(task: Task, where: string, host: ResolvedHost, inventor
   const spec = render(task.http_check!, 'http_check');
   const basicAuth = spec.basic_auth?.user ? { user: spec.basic_auth.user, passwordEnv: spec.basic_auth.password_env } : undefined;
   const insecure = spec.insecure === true || spec.insecure === 'true';
-  return { check: httpCheck({ url: spec.url, from: spec.from, status: spec.status, body: spec.body, timeoutSeconds: spec.timeout, service: spec.service, basicAuth, insecure, tags: task.tags }) };
+  let from: HttpCheckSpec['from'];
+  if (spec.from === 'host' || spec.from === 'controller') from = spec.from;
+  else {
+    const peer = peers.get(spec.from);
+    if (!peer) throw new UsageError(`${where}.http_check.from: "${spec.from}" is not host, controller or a host of the inventory`);
+    from = { peer: peer.name, target: peer.ssh };
+  }
+  return { check: httpCheck({ url: spec.url, from, status: spec.status, body: spec.body, timeoutSeconds: spec.timeout, service: spec.service, basicAuth, insecure, tags: task.tags }) };
 }
 
 /**
  * Turns the playbooks into this host's program, rendering every expression and template locally.
  * Runs before any connection, so a bad variable fails the run before a host is touched.
  */
-export async function buildHostProgram(playbooks: readonly LoadedPlaybook[], host: ResolvedHost, inventoryDir: string, fleet?: FleetContext): Promise<HostProgram> {
+export async function buildHostProgram(playbooks: readonly LoadedPlaybook[], host: ResolvedHost, inventoryDir: string, fleet?: FleetContext, peers: InventoryHosts = new Map()): Promise<HostProgram> {
   const program: HostProgram = { resources: [], checks: [] };
   for (const { file, playbook } of playbooks) {
     for (const [index, task] of playbook.tasks.entries()) {
-      const built = await buildTask(task, `${file} tasks.${index}`, host, inventoryDir, fleet ?? { prometheus_addresses: [] });
+      const built = await buildTask(task, `${file} tasks.${index}`, host, inventoryDir, fleet ?? { prometheus_addresses: [] }, peers);
       if (built.resource) program.resources.push({ resource: built.resource, when: task.when });
       if (built.check) program.checks.push({ check: built.check, when: task.when });
     }

@@ -42,7 +42,8 @@ const firewall = z.strictObject({
 });
 const httpCheck = z.strictObject({
   url: z.string().min(1),
-  from: z.enum(['host', 'controller']).default('host'),
+  /** host, controller, or the name of another inventory host. */
+  from: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected host, controller or an inventory host name').default('host'),
   status: z.number().int().default(200),
   body: z.string().optional(),
   timeout: z.number().positive().default(30).describe('seconds'),

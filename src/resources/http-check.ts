@@ -1,13 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
-import type { Connection } from '../connection/ssh.ts';
+import { Connection } from '../connection/ssh.ts';
+import type { SshTarget } from '../inventory/resolve.ts';
 import type { Change } from './types.ts';
 
 export interface HttpCheckSpec {
   url: string;
   /** Where the request starts: on the host itself, or on the machine running fleet. */
-  from: 'host' | 'controller';
+  /** Where the request starts: the host itself, the machine running fleet, or another inventory host. */
+  from: 'host' | 'controller' | { peer: string; target: SshTarget };
   status: number;
   /** A regular expression the body must match. */
   body?: string;
@@ -64,7 +66,8 @@ async function fetchFromController(url: string, options: RequestOptions): Promis
 }
 
 export function httpCheck(spec: HttpCheckSpec): Verification {
-  const id = `http ${spec.url} from ${spec.from}`;
+  const origin = typeof spec.from === 'string' ? spec.from : spec.from.peer;
+  const id = `http ${spec.url} from ${origin}`;
   const pattern = spec.body ? new RegExp(spec.body, 'm') : undefined;
   const judge = (answer: Answer): string | undefined => {
     if (answer.status === 0) return `no answer: ${answer.error}`;
@@ -77,29 +80,49 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
     tags: spec.tags ?? [],
     async verify(connection, { once }) {
       const request: RequestOptions = { credentials: spec.basicAuth ? `${spec.basicAuth.user}:${passwordFrom(spec.basicAuth.passwordEnv)}` : undefined, insecure: spec.insecure };
-      const started = Date.now();
-      const deadline = started + spec.timeoutSeconds * 1000;
-      let delayMs = 250;
-      for (let attempt = 1; ; attempt++) {
-        const answer = spec.from === 'host' ? await fetchFromHost(connection, spec.url, request) : await fetchFromController(spec.url, request);
-        const problem = judge(answer);
-        if (!problem) return { resource: id, action: 'same', reason: `HTTP ${answer.status}${pattern ? ', body matches' : ''} (attempt ${attempt})` };
-        if (once) return { resource: id, action: 'update', reason: `not as expected: ${problem}` };
-        if (Date.now() + delayMs > deadline) {
-          const journal = spec.service ? await recentJournal(connection, spec.service) : '';
-          throw new HostError('verify', `GET ${spec.url} from the ${spec.from}: ${problem} (gave up after ${attempt} attempts in ${Math.round((Date.now() - started) / 1000)} s)${journal}`);
-        }
-        await sleep(delayMs);
-        delayMs = Math.min(delayMs * 2, 4000);
+      // From another host: one session to it for all attempts, closed when the check is done.
+      const peer = typeof spec.from === 'object' ? await openPeer(spec.from.peer, spec.from.target) : undefined;
+      const ask = () => (spec.from === 'controller' ? fetchFromController(spec.url, request) : fetchFromHost(peer ?? connection, spec.url, request));
+      try {
+        return await retryUntilDeadline(ask, connection, once);
+      } finally {
+        peer?.close();
       }
     },
   };
+
+  async function retryUntilDeadline(ask: () => Promise<Answer>, connection: Connection, once: boolean): Promise<Change> {
+    const started = Date.now();
+    const deadline = started + spec.timeoutSeconds * 1000;
+    let delayMs = 250;
+    for (let attempt = 1; ; attempt++) {
+      const answer = await ask();
+      const problem = judge(answer);
+      if (!problem) return { resource: id, action: 'same', reason: `HTTP ${answer.status}${pattern ? ', body matches' : ''} (attempt ${attempt})` };
+      if (once) return { resource: id, action: 'update', reason: `not as expected: ${problem}` };
+      if (Date.now() + delayMs > deadline) {
+        const journal = spec.service ? await recentJournal(connection, spec.service) : '';
+        const where = typeof spec.from === 'object' ? origin : `the ${origin}`;
+        throw new HostError('verify', `GET ${spec.url} from ${where}: ${problem} (gave up after ${attempt} attempts in ${Math.round((Date.now() - started) / 1000)} s)${journal}`);
+      }
+      await sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, 4000);
+    }
+  }
 }
 
 function passwordFrom(env: string): string {
   const password = process.env[env];
   if (!password) throw new HostError('verify', `environment variable ${env} is not set; the check needs it for basic auth`);
   return password;
+}
+
+async function openPeer(name: string, target: SshTarget): Promise<Connection> {
+  try {
+    return await Connection.open(target);
+  } catch (error) {
+    throw new HostError('verify', `cannot reach ${name} to check from there: ${(error as Error).message}`);
+  }
 }
 
 async function recentJournal(connection: Connection, service: string): Promise<string> {

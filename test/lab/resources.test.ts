@@ -185,6 +185,18 @@ describe.skipIf(labUnavailable)('artifact, user, unit, service, firewall and htt
     expect(again.report.hosts[0]!.status).toBe('ok');
   });
 
+  it('an HTTP check can start on another inventory host: the firewall lets only the allowed sources in', async () => {
+    const file = await setUp();
+    await apply(file, {});
+    await writeFile(file.replace('inventory.yaml', 'playbooks/peer.yaml'), 'tasks:\n  - http_check: { url: "http://{{host.address}}:9300/", from: res-nft, body: "tool", timeout: 3 }\n');
+    const blocked = await runFleet(['apply', file, 'peer', '--limit', 'res-ufw', '--json']);
+    expect(blocked.code).toBe(2);
+    expect((JSON.parse(blocked.stdout) as Report).hosts[0]!.error!.message).toMatch(/^GET http:\/\/10\.213\.0\.106:9300\/ from res-nft: no answer/);
+    await apply(file, { sources: '10.213.0.1,10.213.0.107' }, '--limit', 'res-ufw', '--tags', 'firewall');
+    const allowed = await runFleet(['apply', file, 'peer', '--limit', 'res-ufw', '--json']);
+    expect(allowed.code, allowed.stdout).toBe(0);
+  });
+
   it('firewall rules follow the sources and can be removed, on ufw and on nftables', async () => {
     const file = await setUp();
     await apply(file, {});
