@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mkdir, rename } from 'node:fs/promises';
 import { loadPlaybook, loadPlaybooks } from '../../../src/playbook/load.ts';
+import { buildHostProgram } from '../../../src/playbook/build-program.ts';
+import type { ResolvedHost } from '../../../src/inventory/resolve.ts';
 import { writeTempFiles } from '../../helpers/temp-files.ts';
 
 describe('loadPlaybook', () => {
@@ -30,12 +32,21 @@ describe('loadPlaybook', () => {
 
   it('checks when, notify and the new kinds before anything connects', async () => {
     const dir = writeTempFiles({
-      'p.yaml': 'tasks:\n  - service: { name: x }\n    notify: [bounce x]\n  - firewall: { port: 9100 }\n    when: { cpu: amd64 }\n  - http_check: { url: "http://127.0.0.1/", from: elsewhere }\n',
+      'p.yaml': 'tasks:\n  - service: { name: x }\n    notify: [bounce x]\n  - firewall: { port: 9100 }\n    when: { cpu: amd64 }\n  - http_check: { url: "http://127.0.0.1/", from: "two words" }\n',
     });
     const error = await loadPlaybook(join(dir, 'p.yaml')).catch((caught: Error) => caught);
     const lines = (error as Error).message.replaceAll(join(dir, 'p.yaml'), 'p.yaml').split('\n');
     expect(lines).toContain('p.yaml:3:14: tasks.0.notify.0: expected "restart SERVICE" or "reload SERVICE", found "bounce x"');
     expect(lines.find((line) => line.startsWith('p.yaml:5:13: tasks.1.when.cpu: unknown key'))).toBeDefined();
-    expect(lines.find((line) => line.startsWith('p.yaml:6:51: tasks.2.http_check.from:'))).toContain('"elsewhere"');
+    expect(lines.find((line) => line.startsWith('p.yaml:6:51: tasks.2.http_check.from:'))).toContain('expected host, controller or an inventory host name, found "two words"');
+  });
+});
+
+describe('building a host program', () => {
+  it('refuses a check from a host the inventory does not have, before connecting', async () => {
+    const dir = writeTempFiles({ 'p.yaml': 'tasks:\n  - http_check: { url: "http://127.0.0.1/", from: nowhere }\n' });
+    const playbook = await loadPlaybook(join(dir, 'p.yaml'));
+    const host = { name: 'web1', address: '192.0.2.1', groups: [], labels: {}, vars: {} } as unknown as ResolvedHost;
+    await expect(buildHostProgram([playbook], host, dir)).rejects.toThrow(`${join(dir, 'p.yaml')} tasks.0.http_check.from: "nowhere" is not host, controller or a host of the inventory`);
   });
 });
