@@ -38,7 +38,7 @@ export const BUILTIN_VARS = {
     storage_path: '/var/lib/alloy/data',
     /** Ship the systemd journal to Loki when set, e.g. http://loki.example.com:3100/loki/api/v1/push. */
     loki_url: '',
-    /** Where extra scrapes are remote-written (Prometheus needs --web.enable-remote-write-receiver). */
+    /** Where extra scrapes are remote-written; default: the first Prometheus server's /api/v1/write (it needs --web.enable-remote-write-receiver). */
     remote_write_url: '',
     /** Application endpoints Alloy scrapes and remote-writes: [{ name, address, metrics_path? }]. */
     extra_scrapes: [] as { name: string; address: string; metrics_path?: string }[],

@@ -4,7 +4,8 @@ import { applyHostPlan, isChange, planHost, runChecks, selectByTags, type HostPr
 import { runOnHosts } from '../engine/run-hosts.ts';
 import { UsageError } from '../errors.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
-import { buildHostProgram } from '../playbook/build-program.ts';
+import { buildHostProgram, type FleetContext } from '../playbook/build-program.ts';
+import { prometheusUrl } from '../register/register.ts';
 import { loadPlaybooks } from '../playbook/load.ts';
 import type { Change } from '../resources/types.ts';
 import { becomeOpenOptions } from './become-passwords.ts';
@@ -19,7 +20,11 @@ export type ConvergeOutcome = HostOutcome<{ changes: Change[] }>;
  */
 export async function buildPrograms(hosts: readonly ResolvedHost[], playbookNames: readonly string[], tags: readonly string[], loaded: LoadedHosts, inventoryDir: string): Promise<Map<string, HostProgram>> {
   const playbooks = await loadPlaybooks(playbookNames.length ? playbookNames : ['site'], inventoryDir);
-  const fleet = { prometheus_addresses: loaded.prometheusServers.map((server) => server.address) };
+  const firstServer = loaded.inventory.raw.prometheus?.servers[0];
+  const fleet: FleetContext = {
+    prometheus_addresses: loaded.prometheusServers.map((server) => server.address),
+    prometheus_remote_write_url: firstServer ? `${prometheusUrl(firstServer, loaded.prometheusServers[0]!)}/api/v1/write` : '',
+  };
   const peers = new Map(loaded.all.map((host) => [host.name, host]));
   const programs = new Map<string, HostProgram>();
   for (const host of hosts) {

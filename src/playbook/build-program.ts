@@ -19,13 +19,17 @@ import type { Task } from './schema.ts';
 export interface FleetContext {
   /** Addresses of the Prometheus servers the inventory names (the default firewall sources). */
   prometheus_addresses: string[];
+  /** The first server's remote-write endpoint, where Alloy sends extra scrapes unless told otherwise. */
+  prometheus_remote_write_url: string;
 }
+
+export const NO_FLEET_CONTEXT: FleetContext = { prometheus_addresses: [], prometheus_remote_write_url: '' };
 
 /** Every host of the inventory by name, for checks that start on another host. */
 export type InventoryHosts = ReadonlyMap<string, ResolvedHost>;
 
 /** What templates and playbook expressions see: `{{host.name}}`, `{{host.labels.env}}`, `{{vars.x}}`, `{{fleet.prometheus_addresses}}`. */
-export function templateContext(host: ResolvedHost, fleet: FleetContext = { prometheus_addresses: [] }): Record<string, unknown> {
+export function templateContext(host: ResolvedHost, fleet: FleetContext = NO_FLEET_CONTEXT): Record<string, unknown> {
   return { host: { name: host.name, address: host.address, groups: host.groups, labels: host.labels }, vars: host.vars, fleet };
 }
 
@@ -133,7 +137,7 @@ export async function buildHostProgram(playbooks: readonly LoadedPlaybook[], hos
   const program: HostProgram = { resources: [], checks: [] };
   for (const { file, playbook } of playbooks) {
     for (const [index, task] of playbook.tasks.entries()) {
-      const built = await buildTask(task, `${file} tasks.${index}`, host, inventoryDir, fleet ?? { prometheus_addresses: [] }, peers);
+      const built = await buildTask(task, `${file} tasks.${index}`, host, inventoryDir, fleet ?? NO_FLEET_CONTEXT, peers);
       if (built.resource) program.resources.push({ resource: built.resource, when: task.when });
       if (built.check) program.checks.push({ check: built.check, when: task.when });
     }

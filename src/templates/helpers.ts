@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import type { HelperDelegate } from 'handlebars';
+import Handlebars, { type HelperDelegate } from 'handlebars';
 import { UsageError } from '../errors.ts';
 
 /** A bcrypt hash whose salt derives from the seed (the host's name), so reruns render the same file. */
@@ -16,6 +16,8 @@ export const TEMPLATE_HELPERS: Record<string, HelperDelegate> = {
   /** `{{join list ","}}` */
   join: (list: unknown, separator: unknown) => (Array.isArray(list) ? list.join(typeof separator === 'string' ? separator : ',') : String(list ?? '')),
   eq: (a: unknown, b: unknown) => a === b,
+  /** `{{or a b}}`: the first argument that is not empty (as #if sees it: '', [], false, null). */
+  or: (...args: unknown[]) => args.slice(0, -1).find((value) => !Handlebars.Utils.isEmpty(value)) ?? '',
   /** The address to probe a service on from the host itself: a wildcard listen address means loopback. */
   local_address: (address: unknown) => (['', '0.0.0.0', '::', '[::]'].includes(String(address ?? '')) ? '127.0.0.1' : String(address)),
   regex_escape: (text: unknown) => String(text).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),

@@ -8,7 +8,7 @@ import { renderTemplate } from '../../../src/templates/render.ts';
 const context = (vars: Record<string, unknown> = {}) => ({
   host: { name: 'web1', address: '192.0.2.11', groups: ['web'], labels: {} },
   vars: { ...BUILTIN_VARS, ...vars },
-  fleet: { prometheus_addresses: [] },
+  fleet: { prometheus_addresses: ['192.0.2.5'], prometheus_remote_write_url: 'http://192.0.2.5:9090/api/v1/write' },
 });
 const render = async (name: string, vars?: Record<string, unknown>) => {
   const template = await readTemplate(name, '/nonexistent');
@@ -39,6 +39,16 @@ describe('shipped templates', () => {
     const withLoki = await render('config.alloy.hbs', { alloy: { ...BUILTIN_VARS.alloy, loki_url: 'http://loki:3100/loki/api/v1/push' } });
     expect(withLoki).toContain('url = "http://loki:3100/loki/api/v1/push"');
     expect(withLoki).toContain('instance = "web1"');
+  });
+
+  it('extra scrapes are remote-written to the central Prometheus unless another URL is set', async () => {
+    const withScrape = await render('config.alloy.hbs', { alloy: { ...BUILTIN_VARS.alloy, extra_scrapes: [{ name: 'myapp', address: '127.0.0.1:8080' }] } });
+    expect(withScrape).toContain('url = "http://192.0.2.5:9090/api/v1/write"');
+    expect(withScrape).toContain('prometheus.scrape "myapp" {');
+    expect(withScrape).toContain('targets    = [{ "__address__" = "127.0.0.1:8080", "instance" = "web1" }]');
+    const elsewhere = await render('config.alloy.hbs', { alloy: { ...BUILTIN_VARS.alloy, host_metrics: true, remote_write_url: 'https://mimir.example.com/api/v1/push' } });
+    expect(elsewhere).toContain('url = "https://mimir.example.com/api/v1/push"');
+    expect(elsewhere).toContain('prometheus.exporter.unix "host" { }');
   });
 
   it('the web config password hash is stable per host, differs between hosts, and verifies', () => {
