@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runInLabHost } from '../../src/lab/lab.ts';
-import { LAB_ALLOY_VERSIONS } from '../../src/lab/mirror.ts';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LAB_ALLOY_VERSIONS, labArch } from '../../src/lab/mirror.ts';
+import { packRelease } from '../../src/lab/release-pack.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
 import { enableNftables, enableUfw, labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 import { useLabMirror } from './mirror.ts';
@@ -76,6 +79,31 @@ describe.skipIf(labUnavailable)('Node Exporter and Alloy on lab hosts (fleet app
     expect(refused.report.hosts[0]!.error!.message).toContain('/etc/alloy/config.alloy: the new content was refused by: /usr/local/bin/alloy validate');
     expect(await onHost(0, 'grep -c fleet_test_invalid /etc/alloy/config.alloy || true; ls -A /etc/alloy')).toBe('0\nconfig.alloy\n');
     expect(await (await fetch(`http://${hosts[0]!.address}:12345/-/healthy`)).status).toBe(200);
+  });
+
+  it('a checksum mismatch refuses to install and a new binary that will not start is rolled back, Alloy kept running', async () => {
+    const releases = join(mirror.root, 'grafana/alloy/releases/download');
+    // A release whose published checksum does not match, and one whose binary crashes at start.
+    await packRelease(join(releases, 'v0.8.0-badsum'), `alloy-linux-${labArch()}.zip`, { [`alloy-linux-${labArch()}`]: { content: '#!/bin/sh\nexit 0\n' } }, 'SHA256SUMS');
+    await writeFile(join(releases, 'v0.8.0-badsum', 'SHA256SUMS'), `${'0'.repeat(64)}  alloy-linux-${labArch()}.zip\n`);
+    await packRelease(join(releases, 'v0.9.0-broken'), `alloy-linux-${labArch()}.zip`, { [`alloy-linux-${labArch()}`]: { content: '#!/bin/sh\necho "fatal: this build cannot start" >&2\nexit 1\n' } }, 'SHA256SUMS');
+    const { file } = await inventory({}, [hosts[0]!]);
+    await apply(file);
+    const running = await onHost(0, 'sha256sum /usr/local/bin/alloy');
+
+    const { file: badsum } = await inventory({ alloy: { version: '0.8.0-badsum' } }, [hosts[0]!]);
+    const refused = await apply(badsum);
+    expect(refused.code).toBe(2);
+    expect(refused.report.hosts[0]!.error!.message).toMatch(/checksum mismatch for .*v0\.8\.0-badsum\/alloy-linux-\w+\.zip: expected 0{64}, downloaded \w+; refusing to install it/);
+    expect(await onHost(0, 'sha256sum /usr/local/bin/alloy; systemctl is-active alloy')).toBe(`${running}active\n`);
+
+    const { file: broken } = await inventory({ alloy: { version: '0.9.0-broken' } }, [hosts[0]!]);
+    const rolledBack = await apply(broken);
+    expect(rolledBack.code).toBe(2);
+    expect(rolledBack.report.hosts[0]!.error!.message).toContain('fatal: this build cannot start');
+    expect(rolledBack.report.hosts[0]!.error!.message).toContain('rolled back artifact /usr/local/bin/alloy: the previous binary is back and alloy runs again');
+    expect(await onHost(0, 'sha256sum /usr/local/bin/alloy; systemctl is-active alloy')).toBe(`${running}active\n`);
+    expect((await fetch(`http://${hosts[0]!.address}:12345/-/ready`)).status).toBe(200);
   });
 
   it('a port held by another process is reported with that process\'s name', async () => {

@@ -16,8 +16,8 @@ export async function startMirror(root: string): Promise<{ url: string; requests
  * Builds the lab's release mirror (Debian's node_exporter, the Alloy stand-in) in a temporary folder
  * and serves it on the bridge for the test file; `env` points fleet's artifact cache at a fresh folder.
  */
-export function useLabMirror(): { url: string; requests: string[]; env: Record<string, string> } {
-  const state = { url: '', requests: [] as string[], env: {} as Record<string, string> };
+export function useLabMirror(): { url: string; root: string; requests: string[]; env: Record<string, string> } {
+  const state = { url: '', root: '', requests: [] as string[], env: {} as Record<string, string> };
   let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     if (labUnavailable) return;
@@ -26,6 +26,7 @@ export function useLabMirror(): { url: string; requests: string[]; env: Record<s
     const mirror = await startMirror(root);
     close = mirror.close;
     state.url = mirror.url;
+    state.root = root;
     state.requests = mirror.requests;
     state.env = { FLEET_CACHE_DIR: join(root, '.cache') };
   });
