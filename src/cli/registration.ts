@@ -1,6 +1,7 @@
 import type { HostOutcome } from '../engine/events.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
 import { registerWithPrometheus, type ServerResult } from '../register/register.ts';
+import { nodeExporterScrapeAuth } from '../register/scrape-auth.ts';
 import { registeredHosts } from '../register/targets.ts';
 import { becomeOpenOptions } from './become-passwords.ts';
 import { color } from './colors.ts';
@@ -20,6 +21,11 @@ export interface RegistrationRun {
   passwords: ReadonlyMap<string, string>;
 }
 
+/** Fails before any connection when registration could not run (credentials it needs are missing). */
+export function checkRegistrationInputs(loaded: LoadedHosts): void {
+  if (loaded.inventory.raw.prometheus) nodeExporterScrapeAuth(registeredHosts(loaded.all));
+}
+
 /** Registers the inventory's hosts with its Prometheus servers; the servers are reached whatever the --limit. */
 export async function runRegistration(loaded: LoadedHosts, run: RegistrationRun): Promise<HostOutcome<ServerResult>[]> {
   const settings = loaded.inventory.raw.prometheus;
@@ -30,6 +36,7 @@ export async function runRegistration(loaded: LoadedHosts, run: RegistrationRun)
     settings,
     registered,
     awaited: run.awaited.filter((host) => registered.includes(host)),
+    scrapeAuth: nodeExporterScrapeAuth(registered),
     check: run.check,
     diff: run.diff,
     forks: run.forks,

@@ -8,10 +8,12 @@ import type { ResolvedHost } from '../inventory/resolve.ts';
 import type { PrometheusSettings } from '../inventory/schema.ts';
 import { directoryResource } from '../resources/directory.ts';
 import { editedFileResource } from '../resources/edited-file.ts';
-import { fileResource } from '../resources/file.ts';
+import { absentFileResource, fileResource } from '../resources/file.ts';
 import type { Change } from '../resources/types.ts';
 import { activeTargets, reloadPrometheus, type ActiveTarget } from './prometheus-api.ts';
+import type { ScrapeAuth } from './scrape-auth.ts';
 import { ensureFleetJobs } from './scrape-config.ts';
+import { dirname } from 'node:path';
 import { FLEET_JOBS, fileSdContent, targetAddress } from './targets.ts';
 
 export interface TargetState {
@@ -36,6 +38,8 @@ export interface RegisterOptions {
   registered: readonly ResolvedHost[];
   /** Hosts whose targets must come up before the deadline (this run's healthy hosts). */
   awaited: readonly ResolvedHost[];
+  /** Credentials for the fleet-node job when the Node Exporters require basic auth. */
+  scrapeAuth?: ScrapeAuth;
   check: boolean;
   diff: boolean;
   forks: number;
@@ -95,6 +99,9 @@ export async function registerWithPrometheus(servers: readonly ResolvedHost[], o
 
 function registrationProgram(server: PrometheusSettings['servers'][number], options: RegisterOptions): HostProgram {
   const tags = ['register'];
+  // Node Exporters behind basic auth: Prometheus reads the password from a file only it (and root) can read.
+  const passwordFile = `${dirname(server.config_file)}/fleet-node.password`;
+  const auth = options.scrapeAuth ? { 'fleet-node': { username: options.scrapeAuth.username, password_file: passwordFile } } : undefined;
   return {
     resources: [
       { resource: directoryResource({ path: server.file_sd_dir, mode: '0755', owner: 'root', group: 'root', tags }) },
@@ -102,9 +109,14 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
         resource: fileResource({ path: `${server.file_sd_dir}/${job.file}`, content: fileSdContent(options.registered, job), mode: '0644', owner: 'root', group: 'root', tags }),
       })),
       {
+        resource: options.scrapeAuth
+          ? fileResource({ path: passwordFile, content: options.scrapeAuth.password, mode: '0640', owner: 'root', group: 'prometheus', sensitive: true, tags })
+          : absentFileResource({ path: passwordFile, tags }),
+      },
+      {
         resource: editedFileResource({
           path: server.config_file,
-          edit: (current) => ensureFleetJobs(current, FLEET_JOBS, server.file_sd_dir, options.settings.scrape_interval),
+          edit: (current) => ensureFleetJobs(current, FLEET_JOBS, server.file_sd_dir, options.settings.scrape_interval, auth),
           // promtool also parses the file_sd files the config names, so a bad target list is caught here too.
           validate: 'promtool check config %s',
           tags,

@@ -9,7 +9,7 @@ const BLOCK = /^[ \t]*# BEGIN fleet managed scrape jobs.*\n[\s\S]*?^[ \t]*# END 
  * Ensures fleet's scrape jobs in prometheus.yml inside a marked block at the end of scrape_configs.
  * The edit is textual, so every other byte of the operator's file (jobs, comments, spacing) stays.
  */
-export function ensureFleetJobs(text: string, jobs: readonly FleetJob[], fileSdDir: string, scrapeInterval?: string): string {
+export function ensureFleetJobs(text: string, jobs: readonly FleetJob[], fileSdDir: string, scrapeInterval?: string, basicAuth?: Partial<Record<FleetJob['name'], { username: string; password_file: string }>>): string {
   const withoutBlock = text.replace(BLOCK, '');
   const document = parseDocument(withoutBlock);
   if (document.errors.length) throw new Error(`cannot parse as YAML: ${document.errors[0]!.message}`);
@@ -17,6 +17,7 @@ export function ensureFleetJobs(text: string, jobs: readonly FleetJob[], fileSdD
   const items = jobs.map((job) => ({
     job_name: job.name,
     ...(scrapeInterval ? { scrape_interval: scrapeInterval } : {}),
+    ...(basicAuth?.[job.name] ? { basic_auth: basicAuth[job.name] } : {}),
     file_sd_configs: [{ files: [`${fileSdDir}/${job.file}`] }],
   }));
   const block = (indent: string) => [BEGIN, ...stringify(items).trimEnd().split('\n'), END].map((line) => `${indent}${line}`).join('\n') + '\n';

@@ -78,3 +78,20 @@ export async function writeAtomically(connection: Connection, spec: Pick<FileSpe
   ].join(' && ');
   await connection.execChecked(`write ${spec.path}`, script, { sudo: true });
 }
+
+/** A file that must not exist (a secret no longer needed); removed when present. */
+export function absentFileResource(spec: { path: string; tags?: string[] }): Resource {
+  const id = `file ${spec.path}`;
+  return {
+    id,
+    tags: spec.tags ?? [],
+    facts: () => [{ key: `path:${spec.path}`, command: pathStateCommand(spec.path) }],
+    plan(facts): Change {
+      const state = parsePathState(facts.raw.get(`path:${spec.path}`) ?? '');
+      return state.exists ? { resource: id, action: 'delete', reason: 'no longer needed' } : { resource: id, action: 'same', reason: 'absent' };
+    },
+    async apply(connection) {
+      await connection.execChecked(`remove ${spec.path}`, shellCommand('rm', '-f', spec.path), { sudo: true });
+    },
+  };
+}

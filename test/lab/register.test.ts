@@ -34,18 +34,18 @@ describe.skipIf(labUnavailable)('registration with the central Prometheus (Debia
   const targets = (count: number) => hosts.slice(2, 2 + count);
 
   /** An inventory with the given target hosts and one or both monitors as Prometheus servers. */
-  const inventory = (members: typeof hosts, servers = [hosts[0]!], wait = 60) =>
+  const inventory = (members: typeof hosts, servers = [hosts[0]!], wait = 60, vars: Record<string, unknown> = {}) =>
     writeLabInventory(
       [...new Set([...servers, ...members])],
       '',
-      { mirrorUrl: mirror.url, prometheusServers: servers.map((host) => host.name) },
+      { mirrorUrl: mirror.url, prometheusServers: servers.map((host) => host.name), vars },
     ).then(async (written) => {
       const text = (await readFile(written.file, 'utf8')).replace('  scrape_interval: 5s', `  scrape_interval: 5s\n  wait_for_targets: ${wait}`);
       await writeFile(written.file, text);
       return written;
     });
-  const run = async (args: string[]) => {
-    const result = await runFleet([...args, '--json'], mirror.env);
+  const run = async (args: string[], env: Record<string, string> = {}) => {
+    const result = await runFleet([...args, '--json'], { ...mirror.env, ...env });
     return { code: result.code, report: JSON.parse(result.stdout) as Report, stderr: result.stderr };
   };
   const onHost = async (index: number, command: string) => (await runInLabHost(hosts[index]!, command)).stdout;
@@ -98,6 +98,22 @@ describe.skipIf(labUnavailable)('registration with the central Prometheus (Debia
     expect(await onHost(promA, 'grep -o "reg-[0-9]" /etc/prometheus/file_sd/fleet-alloy.json')).toBe('reg-1\n');
   });
 
+  it('Node Exporters behind basic auth are scraped with the credentials, kept in a file only Prometheus reads', async () => {
+    const web = { basic_auth_user: 'prometheus', basic_auth_password_env: 'NE_PASSWORD' };
+    const { file } = await inventory(targets(1), [hosts[promB]!], 60, { node_exporter: { version: '1.5.0', web } });
+    const result = await run(['apply', file], { NE_PASSWORD: 'scrape-secret-42' });
+    expect(result.code, JSON.stringify(result.report.registration)).toBe(0);
+    expect(JSON.stringify(result.report)).not.toContain('scrape-secret-42');
+    expect(await upInstances(promB, 'fleet-node')).toEqual(['prom-b', 'reg-1']);
+    expect(await onHost(promB, 'stat -c "%a %U:%G" /etc/prometheus/fleet-node.password; grep -A2 "basic_auth:" /etc/prometheus/prometheus.yml | tr -s " "')).toBe(
+      '640 root:prometheus\n basic_auth:\n username: prometheus\n password_file: /etc/prometheus/fleet-node.password\n',
+    );
+    // Back to no auth: the secret leaves the server too.
+    const { file: plain } = await inventory(targets(1), [hosts[promB]!]);
+    expect((await run(['apply', plain])).code).toBe(0);
+    expect(await onHost(promB, 'ls /etc/prometheus/fleet-node.password 2>/dev/null || echo gone')).toBe('gone\n');
+  });
+
   it('two Prometheus servers both get the targets', async () => {
     const { file } = await inventory(targets(1), [hosts[promA]!, hosts[promB]!]);
     const result = await run(['apply', file]);
@@ -116,7 +132,7 @@ describe.skipIf(labUnavailable)('registration with the central Prometheus (Debia
     const message = result.report.registration[0]!.error!.message;
     expect(message).toContain('/etc/prometheus/prometheus.yml: the new content was refused by: promtool check config (new file); the old file stays in place');
     expect(message).toContain('found multiple scrape configs with job name "fleet-alloy"');
-    expect(await onHost(promB, 'sha256sum /etc/prometheus/prometheus.yml; ls -A /etc/prometheus | grep -c fleet- || true')).toBe(`${live}0\n`);
+    expect(await onHost(promB, 'sha256sum /etc/prometheus/prometheus.yml; ls -A /etc/prometheus | grep -c "\\.fleet-" || true')).toBe(`${live}0\n`);
     expect(await onHost(promB, 'curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:9090/-/ready')).toBe('200');
     await onHost(promB, "sed -i '/job_name: fleet-alloy/,$d' /etc/prometheus/prometheus.yml && systemctl reload prometheus");
   });

@@ -9,7 +9,7 @@ import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import { loadHosts } from '../load-hosts.ts';
-import { renderRegistration, runRegistration } from '../registration.ts';
+import { checkRegistrationInputs, renderRegistration, runRegistration } from '../registration.ts';
 import { renderChanges } from '../render-changes.ts';
 import { formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
@@ -47,6 +47,7 @@ export function registerApply(program: Command): void {
     const inventoryDir = dirname(inventoryFile);
     const tags = options.tags ? options.tags.split(',').map((tag) => tag.trim()).filter(Boolean) : [];
     const programs = await buildPrograms(hosts, playbookNames, tags, loaded, inventoryDir);
+    checkRegistrationInputs(loaded);
     const register = options.register && loaded.inventory.raw.prometheus !== undefined && (tags.length === 0 || tags.includes('register'));
     const passwords = await collectBecomePasswords([...new Set([...hosts, ...(register ? loaded.prometheusServers : [])])]);
     const run = { check: options.check === true, diff: options.diff === true, forks: options.forks, passwords };

@@ -8,7 +8,7 @@ import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { buildPrograms, convergeHosts } from '../converge.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import { loadHosts } from '../load-hosts.ts';
-import { renderRegistration, runRegistration } from '../registration.ts';
+import { checkRegistrationInputs, renderRegistration, runRegistration } from '../registration.ts';
 import { renderChanges } from '../render-changes.ts';
 import { createProgress, formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
@@ -38,6 +38,7 @@ export function registerBootstrap(program: Command): void {
     const publicKeys = new Map<string, string>();
     for (const host of hosts) publicKeys.set(host.name, await readAuthorizedKey(host));
     const programs = options.apply ? await buildPrograms(hosts, [], [], loaded, dirname(inventoryFile)) : new Map();
+    checkRegistrationInputs(loaded);
     const passwords = await collectPasswords(hosts, (host) => ({ setting: 'bootstrap.password', env: host.bootstrap.passwordEnv, prompt: host.bootstrap.passwordPrompt }), 'initial password: ');
     const progress = createProgress(hosts.length, 'bootstrapping');
     const outcomes = await bootstrapHosts(hosts, { forks: options.forks, emit: progress.sink, passwords, publicKeys });

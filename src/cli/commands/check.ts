@@ -9,7 +9,7 @@ import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { buildPrograms, convergeHosts } from '../converge.ts';
 import { loadHosts } from '../load-hosts.ts';
-import { runRegistration } from '../registration.ts';
+import { checkRegistrationInputs, runRegistration } from '../registration.ts';
 import { unifiedDiff } from '../render-changes.ts';
 import { formatSeconds } from '../reporter.ts';
 import { formatTable } from '../table.ts';
@@ -43,6 +43,7 @@ export function registerCheck(program: Command): void {
     const startedAt = new Date();
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     const programs = await buildPrograms(loaded.selected, playbookNames, [], loaded, dirname(inventoryFile));
+    checkRegistrationInputs(loaded);
     const register = loaded.inventory.raw.prometheus !== undefined;
     const passwords = await collectBecomePasswords([...new Set([...loaded.selected, ...(register ? loaded.prometheusServers : [])])]);
     const run = { check: true, diff: options.diff, forks: options.forks, passwords };

@@ -4,7 +4,7 @@ import { collectBecomePasswords } from '../become-passwords.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import { loadHosts, type LoadedHosts } from '../load-hosts.ts';
-import { renderRegistration, runRegistration } from '../registration.ts';
+import { checkRegistrationInputs, renderRegistration, runRegistration } from '../registration.ts';
 
 interface RegisterOptions extends CommonOptions {
   check?: boolean;
@@ -14,6 +14,7 @@ interface RegisterOptions extends CommonOptions {
 async function loadWithPrometheus(inventoryFile: string, options: CommonOptions): Promise<LoadedHosts> {
   const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
   if (!loaded.inventory.raw.prometheus) throw new UsageError(`${inventoryFile} names no Prometheus servers; add prometheus: { servers: [{ host: NAME }] }`);
+  checkRegistrationInputs(loaded);
   return loaded;
 }
 
