@@ -29,6 +29,8 @@ const playbook = (mirror: string) => `tasks:
     notify: [restart fleet-test-tool]
   - unit: { name: fleet-test-tool.service, src: tool.service.hbs }
     notify: [restart fleet-test-tool]
+  - unit: { name: fleet-test-tool.service.d/limits.conf, src: tool-limits.conf.hbs }
+    notify: [restart fleet-test-tool]
   - service: { name: fleet-test-tool, ports: [9300] }
   - http_check: { url: "http://127.0.0.1:9300/", body: "tool {{vars.tool_version}}", timeout: 10, service: fleet-test-tool }
   - firewall: { port: 9300, sources: "{{vars.tool_sources}}" }
@@ -82,6 +84,7 @@ describe.skipIf(labUnavailable)('artifact, user, unit, service, firewall and htt
     await mkdir(join(dir, 'templates'));
     await writeFile(join(dir, 'playbooks', 'tool.yaml'), playbook(mirror.url));
     await writeFile(join(dir, 'templates', 'tool.service.hbs'), UNIT);
+    await writeFile(join(dir, 'templates', 'tool-limits.conf.hbs'), '[Service]\nLimitNOFILE=4321\n');
     return file;
   }
   const apply = async (file: string, vars: { version?: string; sources?: string }, ...args: string[]) => {
@@ -102,11 +105,12 @@ describe.skipIf(labUnavailable)('artifact, user, unit, service, firewall and htt
       'create user tool',
       'create artifact /usr/local/bin/fleet-test-tool',
       'create unit /etc/systemd/system/fleet-test-tool.service',
+      'create unit /etc/systemd/system/fleet-test-tool.service.d/limits.conf',
       'update service fleet-test-tool',
       'create firewall 9300/tcp',
     ]);
-    expect(await onHost(0, 'getent passwd tool | cut -d: -f6,7; id -Gn tool; stat -c "%a %U" /usr/local/bin/fleet-test-tool; systemctl is-enabled fleet-test-tool')).toBe(
-      '/nonexistent:/usr/sbin/nologin\ntool adm\n755 root\nenabled\n',
+    expect(await onHost(0, 'getent passwd tool | cut -d: -f6,7; id -Gn tool; stat -c "%a %U" /usr/local/bin/fleet-test-tool; systemctl is-enabled fleet-test-tool; systemctl show -p LimitNOFILE --value fleet-test-tool')).toBe(
+      '/nonexistent:/usr/sbin/nologin\ntool adm\n755 root\nenabled\n4321\n',
     );
     // Exactly the rule needed: the controller's address, tagged as fleet's.
     expect(await onHost(0, 'ufw status | grep 9300')).toMatch(/^9300\/tcp\s+ALLOW\s+10\.213\.0\.1\s+# fleet 9300\/tcp\n$/);
