@@ -15,6 +15,8 @@ export interface RegistrationRun {
   without?: readonly string[];
   /** Hosts whose targets must be up before the deadline. */
   awaited: readonly ResolvedHost[];
+  /** Hosts this run changed: their targets need a fresh scrape (default: all awaited hosts). */
+  changed?: readonly string[];
   check: boolean;
   diff: boolean;
   forks: number;
@@ -36,6 +38,7 @@ export async function runRegistration(loaded: LoadedHosts, run: RegistrationRun)
     settings,
     registered,
     awaited: run.awaited.filter((host) => registered.includes(host)),
+    changed: new Set(run.changed ?? run.awaited.map((host) => host.name)),
     scrapeAuth: nodeExporterScrapeAuth(registered),
     check: run.check,
     diff: run.diff,

@@ -90,13 +90,34 @@ async function rollBack(connection: Connection, service: ServiceResource['servic
   return new HostError(error.kind, `${error.message}\nrolled back ${restored.join(', ')}: ${recovered}`);
 }
 
-/** Proves the endpoints answer: retried up to each check's deadline after apply, one attempt in check mode. */
+/**
+ * Proves the endpoints answer: retried up to each check's deadline after apply, one attempt in check
+ * mode. The first attempts of checks that run on the host share one round trip, so a converged host
+ * costs one command for all its checks; only those not yet satisfied are retried one by one.
+ */
 export async function runChecks(connection: Connection, program: HostProgram, facts: Facts, options: { once: boolean }, report: (step: string) => void): Promise<Change[]> {
+  const applicable = program.checks.map(({ check, when }) => ({ check, skipped: unmetCondition(when, facts.host) }));
+  const batch = applicable.filter(({ check, skipped }) => !skipped && check.firstAttempt);
+  const settled = new Map<Verification, Change>();
+  if (batch.length > 1) {
+    report('checks');
+    const script = batch.map(({ check }, index) => `echo ${PROBE_MARK}${index}; ( ${check.firstAttempt!.command} ) 2>&1; echo`).join('\n');
+    const parts = (await connection.exec(script)).stdout.split(new RegExp(`^${PROBE_MARK}(\\d+)\\n`, 'm'));
+    for (let i = 1; i < parts.length; i += 2) {
+      const { check } = batch[Number(parts[i])]!;
+      const change = check.firstAttempt!.judge(parts[i + 1] ?? '');
+      if (change) settled.set(check, change);
+    }
+  }
   const results: Change[] = [];
-  for (const { check, when } of program.checks) {
-    const skipped = unmetCondition(when, facts.host);
+  for (const { check, skipped } of applicable) {
     if (skipped) {
       results.push({ resource: check.id, action: 'skip', reason: skipped });
+      continue;
+    }
+    const done = settled.get(check);
+    if (done) {
+      results.push(done);
       continue;
     }
     report(check.id);
@@ -104,6 +125,8 @@ export async function runChecks(connection: Connection, program: HostProgram, fa
   }
   return results;
 }
+
+const PROBE_MARK = '__fleet_probe__';
 
 export function selectByTags(program: HostProgram, tags: readonly string[]): HostProgram {
   if (tags.length === 0) return program;

@@ -38,6 +38,12 @@ export interface RegisterOptions {
   registered: readonly ResolvedHost[];
   /** Hosts whose targets must come up before the deadline (this run's healthy hosts). */
   awaited: readonly ResolvedHost[];
+  /**
+   * Hosts this run changed (services restarted, ports opened): only a scrape newer than the
+   * registration proves them. An unchanged host's current health in Prometheus is proof enough,
+   * so a converged run does not wait a scrape interval.
+   */
+  changed: ReadonlySet<string>;
   /** Credentials for the fleet-node job when the Node Exporters require basic auth. */
   scrapeAuth?: ScrapeAuth;
   check: boolean;
@@ -127,21 +133,30 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
   };
 }
 
+function scrapeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
 /** Polls the targets API until every awaited target is up, or the deadline passes; then reports all of fleet's targets. */
 async function waitForTargets(connection: Connection, url: string, options: RegisterOptions, deadlineMs: number): Promise<TargetState[]> {
   const started = Date.now();
   // Only a scrape after this moment (on the server's clock) proves anything: health is stale until then.
   const serverNow = Number((await connection.execChecked('read the server clock', 'date +%s')).trim()) * 1000;
-  const fresh = (target: ActiveTarget) => deadlineMs === 0 || Date.parse(target.lastScrape) >= serverNow;
+  const fresh = (target: ActiveTarget, host: string) => deadlineMs === 0 || !options.changed.has(host) || Date.parse(target.lastScrape) >= serverNow;
   const expected = options.registered.flatMap((host) => FLEET_JOBS.map((job) => ({ host, job: job.name, address: targetAddress(host, job.port(host)) })));
   for (;;) {
     const active = await activeTargets(connection, url).catch((error: Error) => {
       throw new HostError('verify', `Prometheus at ${url}: ${error.message}`);
     });
     const states = expected.map(({ host, job, address }): TargetState => {
-      const target: ActiveTarget | undefined = active.find((candidate) => candidate.labels.job === job && candidate.labels.instance === host.name);
+      // The address must match too: until Prometheus reads a changed file, the old target lingers.
+      const target: ActiveTarget | undefined = active.find((candidate) => candidate.labels.job === job && candidate.labels.instance === host.name && scrapeHost(candidate.scrapeUrl) === address);
       if (!target) return { job, instance: host.name, address, health: 'missing' };
-      const health = fresh(target) ? target.health : 'unknown';
+      const health = fresh(target, host.name) ? target.health : 'unknown';
       return { job, instance: host.name, address, health, lastError: target.lastError || undefined, scrapeUrl: target.scrapeUrl };
     });
     const waiting = states.filter((state) => state.health !== 'up' && options.awaited.some((host) => host.name === state.instance));

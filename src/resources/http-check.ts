@@ -29,6 +29,11 @@ export interface Verification {
   tags: string[];
   /** `once` for check mode: a single attempt, reported rather than retried. */
   verify(connection: Connection, options: { once: boolean }): Promise<Change>;
+  /**
+   * A first attempt that can share one round trip with other checks of the host: the command, and
+   * what its output means (undefined when not yet satisfied, and verify() takes over).
+   */
+  firstAttempt?: { command: string; judge(output: string): Change | undefined };
 }
 
 interface Answer {
@@ -44,15 +49,25 @@ interface RequestOptions {
   insecure?: boolean;
 }
 
-async function fetchFromHost(connection: Connection, url: string, options: RequestOptions): Promise<Answer> {
+/** The shell command that GETs a URL on a host: the body, then a marker line with the status. */
+function hostRequestCommand(url: string, options: RequestOptions): string {
   // curl reads `user = "name:password"` from stdin (--config -), so the password is in no process list.
-  const config = options.credentials ? `user = ${JSON.stringify(options.credentials)}\n` : '';
-  const curl = `curl -sS ${options.insecure ? '-k ' : ''}--config - -o - -w ${shellQuote(`\n${STATUS_MARK}%{http_code}`)} --max-time 5 ${shellQuote(url)}`;
+  const config = options.credentials ? '--config - ' : '';
+  const curl = `curl -sS ${options.insecure ? '-k ' : ''}${config}-o - -w ${shellQuote(`\n${STATUS_MARK}%{http_code}`)} --max-time 5 ${shellQuote(url)}`;
   const wget = `wget -q -O - --timeout=5 ${options.insecure ? '--no-check-certificate ' : ''}${shellQuote(url)} && printf ${shellQuote(`\n${STATUS_MARK}200`)}`;
-  const result = await connection.exec(`if command -v curl >/dev/null; then ${curl}; else ${wget}; fi`, { stdin: config });
-  const at = result.stdout.lastIndexOf(STATUS_MARK);
-  const status = at < 0 ? 0 : Number(result.stdout.slice(at + STATUS_MARK.length).trim());
-  return { status, body: at < 0 ? '' : result.stdout.slice(0, Math.max(0, at - 1)), error: status === 0 ? result.stderr.trim().split('\n').pop() || 'no answer' : undefined };
+  return `if command -v curl >/dev/null; then ${curl}; else ${wget}; fi`;
+}
+
+function parseHostAnswer(stdout: string, stderr: string): Answer {
+  const at = stdout.lastIndexOf(STATUS_MARK);
+  const status = at < 0 ? 0 : Number(stdout.slice(at + STATUS_MARK.length).trim());
+  return { status, body: at < 0 ? '' : stdout.slice(0, Math.max(0, at - 1)), error: status === 0 ? stderr.trim().split('\n').pop() || 'no answer' : undefined };
+}
+
+async function fetchFromHost(connection: Connection, url: string, options: RequestOptions): Promise<Answer> {
+  const stdin = options.credentials ? `user = ${JSON.stringify(options.credentials)}\n` : undefined;
+  const result = await connection.exec(hostRequestCommand(url, options), { stdin });
+  return parseHostAnswer(result.stdout, result.stderr);
 }
 
 async function fetchFromController(url: string, options: RequestOptions): Promise<Answer> {
@@ -75,9 +90,21 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
     if (pattern && !pattern.test(answer.body)) return `HTTP ${answer.status} but the body does not match /${spec.body}/`;
     return undefined;
   };
+  // Checks from the host without secrets on stdin can be asked together with the host's other checks.
+  const batchable = spec.from === 'host' && !spec.basicAuth;
+  const firstAttempt = batchable
+    ? {
+        command: hostRequestCommand(spec.url, { insecure: spec.insecure }),
+        judge(output: string): Change | undefined {
+          const answer = parseHostAnswer(output, '');
+          return judge(answer) === undefined ? { resource: id, action: 'same', reason: `HTTP ${answer.status}${pattern ? ', body matches' : ''} (attempt 1)` } : undefined;
+        },
+      }
+    : undefined;
   return {
     id,
     tags: spec.tags ?? [],
+    firstAttempt,
     async verify(connection, { once }) {
       const request: RequestOptions = { credentials: spec.basicAuth ? `${spec.basicAuth.user}:${passwordFrom(spec.basicAuth.passwordEnv)}` : undefined, insecure: spec.insecure };
       // From another host: one session to it for all attempts, closed when the check is done.

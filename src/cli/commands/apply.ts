@@ -53,7 +53,7 @@ export function registerApply(program: Command): void {
     const run = { check: options.check === true, diff: options.diff === true, forks: options.forks, passwords };
     const outcomes = await convergeHosts(hosts, programs, run);
     const healthy = hosts.filter((host) => ['ok', 'changed'].includes(outcomes.find((outcome) => outcome.host === host.name)!.status));
-    const registration = register ? await runRegistration(loaded, { ...run, awaited: healthy }) : [];
+    const registration = register ? await runRegistration(loaded, { ...run, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
 
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration }, null, 2)}\n`);

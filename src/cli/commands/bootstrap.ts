@@ -50,7 +50,7 @@ export function registerBootstrap(program: Command): void {
     const run = { check: false, diff: false, forks: options.forks, passwords: become };
     const applied = options.apply && ready.length ? await convergeHosts(ready, programs, run) : [];
     const healthy = ready.filter((host) => ['ok', 'changed'].includes(applied.find((outcome) => outcome.host === host.name)?.status ?? ''));
-    const registration = register && healthy.length ? await runRegistration(loaded, { ...run, awaited: healthy }) : [];
+    const registration = register && healthy.length ? await runRegistration(loaded, { ...run, awaited: healthy, changed: applied.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
 
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ command: 'bootstrap', bootstrap: outcomes, hosts: applied, registration }, null, 2)}\n`);

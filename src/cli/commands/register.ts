@@ -35,7 +35,7 @@ export function registerRegister(program: Command): void {
   ).action(async (inventoryFile: string, options: RegisterOptions) => {
     const loaded = await loadWithPrometheus(inventoryFile, options);
     const passwords = await collectBecomePasswords(loaded.prometheusServers);
-    const outcomes = await runRegistration(loaded, { awaited: loaded.selected, check: options.check === true, diff: options.diff === true, forks: options.forks, passwords });
+    const outcomes = await runRegistration(loaded, { awaited: loaded.selected, changed: [], check: options.check === true, diff: options.diff === true, forks: options.forks, passwords });
     process.stdout.write(options.json ? `${JSON.stringify({ command: 'register', registration: outcomes }, null, 2)}\n` : `${renderRegistration(outcomes, { diff: options.diff === true, check: options.check === true }).trimStart()}\n`);
     process.exitCode = exitCodeFor(outcomes);
   });
