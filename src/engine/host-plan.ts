@@ -53,6 +53,16 @@ export async function applyHostPlan(connection: Connection, program: HostProgram
   return runHandlers(connection, program, changed, report);
 }
 
+/**
+ * Reads the host again after changes and confirms every resource now matches: a change that did not
+ * take (a rule another tool removed, a file rewritten by a package hook) is reported, not assumed.
+ */
+export async function confirmConverged(connection: Connection, program: HostProgram): Promise<void> {
+  const again = await planHost(connection, program, { diff: false });
+  const left = again.changes.filter(isChange);
+  if (left.length) throw new HostError('verify', `after apply, still different: ${left.map((change) => `${change.resource} (${change.reason})`).join('; ')}`);
+}
+
 async function runHandlers(connection: Connection, program: HostProgram, changed: Resource[], report: (step: string) => void): Promise<Change[]> {
   const done: Change[] = [];
   const services = program.resources.map(({ resource }) => resource).filter((resource): resource is ServiceResource => 'service' in resource);

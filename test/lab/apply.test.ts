@@ -99,6 +99,15 @@ describe.skipIf(labUnavailable)('fleet apply against lab hosts', () => {
     expect(await onHost(1, 'cat /etc/demo/demo.conf')).toBe('name=apply-b\nport=2\n');
   });
 
+  it('after changes the host is read again: a change that did not take is reported, not assumed', async () => {
+    const { dir, file } = await setUp();
+    // A "validator" that edits what it checks stands in for anything that rewrites a file behind fleet's back.
+    await writeFile(join(dir, 'playbooks', 'sneaky.yaml'), 'tasks:\n  - file: { path: /etc/sneaky.conf, content: "port=1\\n", validate: "sed -i s/1/2/ %s" }\n');
+    const run = await runFleet(['apply', file, 'sneaky', '--limit', 'apply-a', '--json']);
+    expect(run.code).toBe(2);
+    expect((JSON.parse(run.stdout) as Report).hosts[0]!.error!.message).toBe('after apply, still different: file /etc/sneaky.conf (content differs)');
+  });
+
   it('a write cut off mid-upload leaves the old file whole', async () => {
     await onHost(0, 'mkdir -p /srv && printf "old content\\n" > /srv/big.dat');
     const connection = await Connection.open({
