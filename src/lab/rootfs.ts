@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runLocalChecked } from '../local/run.ts';
+import { ExternalError } from '../errors.ts';
+import { runLocal, runLocalChecked } from '../local/run.ts';
 import { LAB_ACCOUNTS, labDir, labKeyPath } from './layout.ts';
 
 const SUITE = 'bookworm';
@@ -15,9 +16,12 @@ const PACKAGES = [
   'libnss-myhostname',
   // The central Prometheus (and promtool) of the lab's monitor host; disabled on the others.
   'prometheus',
+  // Installed but disabled, like ufw: a host becomes a "firewalld host" only when a test starts it.
+  // (firewalld needs polkitd, which needs logind; debootstrap does not resolve that alternative.)
+  'firewalld', 'libpam-systemd',
 ];
 // Bump when the steps below change, so a stale cached image is rebuilt.
-const RECIPE_VERSION = 5;
+const RECIPE_VERSION = 6;
 const READY_MARK = '.fleet-lab-ready';
 
 /** Returns the path of the lab's private key, creating the key pair on first use. */
@@ -41,7 +45,10 @@ export async function ensureRootfs(log: (line: string) => void = () => {}): Prom
   const building = `${rootfs}.building`;
   await rm(building, { recursive: true, force: true });
   log(`building the lab image in ${rootfs} (debootstrap ${SUITE}, about a minute, once)`);
-  await runLocalChecked('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, building, MIRROR]);
+  const debootstrap = await runLocal('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, building, MIRROR]);
+  if (debootstrap.code !== 0) {
+    throw new ExternalError(`building the lab image failed (debootstrap exit ${debootstrap.code}); see ${join(building, 'debootstrap', 'debootstrap.log')}: ${debootstrap.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  }
   await configureRootfs(building, publicKey);
   await writeFile(join(building, READY_MARK), recipe);
   await rename(building, rootfs);
@@ -52,8 +59,8 @@ async function configureRootfs(root: string, publicKey: string): Promise<void> {
   const chroot = (...args: string[]) => runLocalChecked('chroot', [root, ...args]);
   await chroot('systemctl', 'enable', 'systemd-networkd', 'ssh');
   await chroot('systemctl', 'mask', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'console-getty.service');
-  // Only the monitor host runs Prometheus (see enableLabPrometheus).
-  await chroot('systemctl', 'disable', 'prometheus');
+  // Only the monitor host runs Prometheus (see enableLabPrometheus); no host filters until a test says so.
+  await chroot('systemctl', 'disable', 'prometheus', 'firewalld');
   // Each boot must take the name given by --hostname and get its own machine id.
   await rm(join(root, 'etc/hostname'), { force: true });
   await writeFile(join(root, 'etc/machine-id'), '');
