@@ -116,6 +116,19 @@ hosts:
     expect(await onHost(2, 'id -un ops2; cat /etc/sudoers.d/fleet-ops2 | tail -1')).toBe('ops2\nops2 ALL=(ALL:ALL) NOPASSWD: ALL\n');
   });
 
+  it('hardening that would lock the deploy user out is undone, and the operator keeps both ways in', async () => {
+    // Valid for sshd -t, but it shuts out the very user fleet just created: the confirming login fails.
+    const file = await inventory('user: root, password_env: ROOT_PASSWORD, harden_sshd: true, sshd_extra: "DenyUsers ops"');
+    const run = await bootstrap(file, LAB_ACCOUNTS.rootPassword, '--limit', 'boot-b', '--no-apply');
+    expect(run.code).toBe(2);
+    expect(run.report.bootstrap[0]!.error!.message).toMatch(/^sshd hardening undone, the previous sshd config is back: a new login as ops with its key does not work/);
+    expect(await onHost(2, 'ls /etc/ssh/sshd_config.d/')).toBe('00-lab-variant.conf\n');
+    expect(await rootPasswordLogin(2)).toBe('accepted');
+    const ops = await Connection.open({ host: hosts[2]!.address, port: 22, user: 'ops', identityFiles: [labKeyPath()], connectTimeoutMs: 5000, hostKeyChecking: 'off', knownHostsFile: '/dev/null' });
+    expect((await ops.exec('id -un')).stdout).toBe('ops\n');
+    ops.close();
+  });
+
   it('a broken sshd drop-in is never applied, and password login keeps working', async () => {
     const file = await inventory('user: root, password_env: ROOT_PASSWORD, harden_sshd: true, sshd_extra: "NoSuchOption yes"');
     const run = await bootstrap(file, LAB_ACCOUNTS.rootPassword, '--limit', 'boot-b', '--no-apply');
