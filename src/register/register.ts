@@ -114,11 +114,10 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
       ...FLEET_JOBS.map((job) => ({
         resource: fileResource({ path: `${server.file_sd_dir}/${job.file}`, content: fileSdContent(options.registered, job), mode: '0644', owner: 'root', group: 'root', tags }),
       })),
-      {
-        resource: options.scrapeAuth
-          ? fileResource({ path: passwordFile, content: options.scrapeAuth.password, mode: '0640', owner: 'root', group: 'prometheus', sensitive: true, tags })
-          : absentFileResource({ path: passwordFile, tags }),
-      },
+      // The password file exists before the config names it, and goes only after the config stops naming it.
+      ...(options.scrapeAuth
+        ? [{ resource: fileResource({ path: passwordFile, content: options.scrapeAuth.password, mode: '0640', owner: 'root', group: 'prometheus', sensitive: true, tags }) }]
+        : []),
       {
         resource: editedFileResource({
           path: server.config_file,
@@ -128,6 +127,7 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
           tags,
         }),
       },
+      ...(options.scrapeAuth ? [] : [{ resource: absentFileResource({ path: passwordFile, tags }) }]),
     ],
     checks: [],
   };

@@ -7,7 +7,6 @@ import type { Change } from './types.ts';
 
 export interface HttpCheckSpec {
   url: string;
-  /** Where the request starts: on the host itself, or on the machine running fleet. */
   /** Where the request starts: the host itself, the machine running fleet, or another inventory host. */
   from: 'host' | 'controller' | { peer: string; target: SshTarget };
   status: number;
