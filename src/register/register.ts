@@ -114,7 +114,8 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
       ...FLEET_JOBS.map((job) => ({
         resource: fileResource({ path: `${server.file_sd_dir}/${job.file}`, content: fileSdContent(options.registered, job), mode: '0644', owner: 'root', group: 'root', tags }),
       })),
-      // The password file exists before the config names it, and goes only after the config stops naming it.
+      // The password file exists before the config names it, and is removed only once the new config no
+      // longer names it (Prometheus reloads right after).
       ...(options.scrapeAuth
         ? [{ resource: fileResource({ path: passwordFile, content: options.scrapeAuth.password, mode: '0640', owner: 'root', group: 'prometheus', sensitive: true, tags }) }]
         : []),
