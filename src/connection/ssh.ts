@@ -69,6 +69,9 @@ export class Connection {
       } as ConnectConfig;
       if (jump) config.sock = await jump.forwardTo(target.host, target.port);
       await ssh.connect(config as Parameters<NodeSSH['connect']>[0]);
+      // node-ssh drops its error listener once connected; a later reset would then crash the whole
+      // run. The command or upload in flight fails on the closed session instead, for this host only.
+      ssh.connection?.on('error', () => {});
     } catch (error) {
       ssh.dispose();
       jump?.close();

@@ -114,6 +114,19 @@ describe.skipIf(labUnavailable)('registration with the central Prometheus (Debia
     expect(await onHost(promB, 'ls /etc/prometheus/fleet-node.password 2>/dev/null || echo gone')).toBe('gone\n');
   });
 
+  it('reloads through POST /-/reload when Prometheus runs with the lifecycle API', async () => {
+    await onHost(promB, [
+      `sed -i 's/^ARGS=.*/ARGS="--web.enable-lifecycle"/' /etc/default/prometheus && systemctl restart prometheus`,
+      'for i in $(seq 1 100); do curl -sf http://127.0.0.1:9090/-/ready >/dev/null && break; sleep 0.1; done',
+    ].join(' && '));
+    const { file } = await inventory(targets(1), [hosts[promB]!]);
+    await writeFile(file, (await readFile(file, 'utf8')).replace('scrape_interval: 5s', 'scrape_interval: 6s'));
+    const result = await run(['register', file]);
+    expect(result.code, JSON.stringify(result.report.registration)).toBe(0);
+    expect(result.report.registration[0]!.result!.reloaded).toBe('http');
+    expect(await onHost(promB, 'grep -c "scrape_interval: 6s" /etc/prometheus/prometheus.yml')).toBe('2\n');
+  });
+
   it('two Prometheus servers both get the targets', async () => {
     const { file } = await inventory(targets(1), [hosts[promA]!, hosts[promB]!]);
     const result = await run(['apply', file]);

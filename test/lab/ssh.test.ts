@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HostError } from '../../src/connection/errors.ts';
 import { Connection } from '../../src/connection/ssh.ts';
+import { runInLabHost } from '../../src/lab/lab.ts';
 import type { SshTarget } from '../../src/inventory/resolve.ts';
 import { LAB_ACCOUNTS, labKeyPath } from '../../src/lab/layout.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
@@ -72,6 +73,20 @@ describe.skipIf(labUnavailable)('SSH layer against lab hosts', () => {
     // The timed-out command was killed on the host, not left running.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect((await connection.exec('pgrep -x sleep')).code).toBe(1);
+    connection.close();
+  });
+
+  it('a session the host drops mid-transfer fails that step, and nothing is thrown at the process', async () => {
+    const connection = await Connection.open(target(0, 'root'));
+    // Data still in flight when the host's side dies makes its kernel answer with a reset.
+    const running = connection.upload(Buffer.alloc(256 * 1024 * 1024), '/tmp/big.bin').then(() => ({ code: 0 }), (error: Error) => error);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Kill the host's per-connection sshd processes (children of the listening sshd), by PID.
+    await runInLabHost(hosts[0]!, 'for pid in $(ps -o pid= --ppid "$(cat /run/sshd.pid)"); do kill -9 "$pid"; done');
+    const result = await running;
+    expect(result instanceof Error ? result.message : `exit ${result.code}`).toMatch(/closed|reset/i);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await expect(connection.exec('true')).rejects.toThrow();
     connection.close();
   });
 
