@@ -58,6 +58,7 @@ export function renderRegistration(outcomes: readonly HostOutcome<ServerResult>[
     const result = outcome.result;
     const reload = result?.reloaded ? `, reloaded (${result.reloaded === 'http' ? 'POST /-/reload' : 'systemctl reload'})` : '';
     parts.push(`${outcome.host}: ${paintStatus(outcome.status)} ${color.dim(formatSeconds(outcome.durationMs))}${reload}${outcome.error ? ` ${color.red(`${outcome.error.step}: ${outcome.error.message}`)}` : ''}`);
+    if (result?.rereadTargets) parts.push(color.yellow(`${outcome.host}: ${result.rereadTargets}`));
     const changes = renderChanges(outcome.host, result?.changes ?? [], options.diff);
     if (changes) parts.push(changes);
     const rows = (result?.targets ?? []).map((target) => [

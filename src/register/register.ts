@@ -29,6 +29,8 @@ export interface TargetState {
 export interface ServerResult {
   changes: Change[];
   reloaded?: 'http' | 'systemd';
+  /** Set when Prometheus had not picked up the target files on its own and a reload made it read them. */
+  rereadTargets?: string;
   targets: TargetState[];
 }
 
@@ -86,7 +88,14 @@ export async function registerWithPrometheus(servers: readonly ResolvedHost[], o
           }
         }
         report('wait for targets');
-        result.targets = await waitForTargets(connection, url, options, options.check ? 0 : options.settings.wait_for_targets * 1000);
+        // Prometheus re-reads target files when they change; should that notice go missing (seen under
+        // heavy load), targets stay absent until its 5-minute fallback. A reload makes it read them now.
+        const nudge = async (missing: string) => {
+          report('reload prometheus');
+          result.reloaded = await reloadPrometheus(connection, url);
+          result.rereadTargets = `Prometheus had not read the target files ${NUDGE_AFTER_MS / 1000} s after they changed (${missing}); fleet reloaded it`;
+        };
+        result.targets = await waitForTargets(connection, url, options, options.check ? 0 : options.settings.wait_for_targets * 1000, nudge);
       } catch (error) {
         if (error instanceof HostError) error.result = result;
         throw error;
@@ -143,8 +152,11 @@ function scrapeHost(url: string): string {
 }
 
 /** Polls the targets API until every awaited target is up, or the deadline passes; then reports all of fleet's targets. */
-async function waitForTargets(connection: Connection, url: string, options: RegisterOptions, deadlineMs: number): Promise<TargetState[]> {
+const NUDGE_AFTER_MS = 15_000;
+
+async function waitForTargets(connection: Connection, url: string, options: RegisterOptions, deadlineMs: number, nudge: (missing: string) => Promise<void>): Promise<TargetState[]> {
   const started = Date.now();
+  let nudged = false;
   // Only a scrape after this moment (on the server's clock) proves anything: health is stale until then.
   const serverNow = Number((await connection.execChecked('read the server clock', 'date +%s')).trim()) * 1000;
   const fresh = (target: ActiveTarget, host: string) => deadlineMs === 0 || !options.changed.has(host) || Date.parse(target.lastScrape) >= serverNow;
@@ -162,6 +174,11 @@ async function waitForTargets(connection: Connection, url: string, options: Regi
     });
     const waiting = states.filter((state) => state.health !== 'up' && options.awaited.some((host) => host.name === state.instance));
     if (waiting.length === 0 || Date.now() - started >= deadlineMs) return states;
+    const missing = waiting.filter((state) => state.health === 'missing');
+    if (!nudged && missing.length > 0 && Date.now() - started >= NUDGE_AFTER_MS) {
+      nudged = true;
+      await nudge(missing.map((state) => `${state.instance} ${state.job}`).join(', '));
+    }
     await sleep(1000);
   }
 }

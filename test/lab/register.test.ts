@@ -14,7 +14,7 @@ interface Target {
 }
 interface Report {
   hosts: { host: string; status: string }[];
-  registration: { host: string; status: string; error?: { message: string }; result?: { reloaded?: string; targets: Target[]; changes: { resource: string; action: string }[] } }[];
+  registration: { host: string; status: string; error?: { message: string }; result?: { reloaded?: string; rereadTargets?: string; targets: Target[]; changes: { resource: string; action: string }[] } }[];
 }
 
 describe.skipIf(labUnavailable)('registration with the central Prometheus (Debian\'s prometheus on lab monitor hosts)', () => {
@@ -163,5 +163,18 @@ describe.skipIf(labUnavailable)('registration with the central Prometheus (Debia
     expect(down.scrapeUrl).toBe(`http://${hosts[2]!.address}:9100/metrics`);
     expect(down.lastError).toMatch(/context deadline exceeded|i\/o timeout/);
     expect(result.report.registration[0]!.error!.message).toContain('target(s) not up in Prometheus: reg-1 fleet-node (down');
+  });
+
+  // Last in this file: Prometheus keeps watching the folder mounted here.
+  it('when Prometheus misses a change of the target files, fleet makes it read them', async () => {
+    const { file } = await inventory(targets(1));
+    await run(['apply', file]);
+    // A fresh mount over the folder: Prometheus' watch stays on the old one and sees no change.
+    await onHost(promA, 'mount -t tmpfs tmpfs /etc/prometheus/file_sd');
+    const { file: grown } = await inventory(targets(2));
+    const result = await run(['apply', grown, '--limit', 'reg-2']);
+    expect(result.code, JSON.stringify(result.report.registration)).toBe(0);
+    expect(result.report.registration[0]!.result!.rereadTargets).toMatch(/^Prometheus had not read the target files 15 s after they changed \(.*reg-2 fleet-node.*\); fleet reloaded it$/);
+    expect(await upInstances(promA, 'fleet-node')).toEqual(['prom-a', 'reg-1', 'reg-2']);
   });
 });
