@@ -1,4 +1,5 @@
 import { shellCommand, shellQuote } from '../connection/quote.ts';
+import type { FirewallState } from './detect.ts';
 import type { FirewallBackend } from './rules.ts';
 
 export interface NftChain {
@@ -58,18 +59,23 @@ function ruleText(source: string, port: number, tag: string): string {
   return `${match}tcp dport ${port} accept comment "${tag}"`;
 }
 
+/** fleet's rules for one port: those in the chosen input chain carrying the port's tag. */
+function taggedRules(state: FirewallState, tag: string): NftRule[] {
+  const chain = state.nftChain!;
+  return [...nftRules(state.listings.nft)].filter((item): item is NftRule => 'text' in item && sameChain(item.chain, chain) && item.text.includes(`comment "${tag}"`));
+}
+
 /** Rules go into the operator's input chain (an accept in a separate table would not override its drop). */
 export const nftablesBackend: FirewallBackend = {
-  current(state, port, tag) {
-    const chain = state.nftChain!;
-    const rules = [...nftRules(state.listings.nft)].filter((item): item is NftRule => 'text' in item && sameChain(item.chain, chain) && item.text.includes(`comment "${tag}"`));
+  current(state, _port, tag) {
+    const rules = taggedRules(state, tag);
     if (!state.listings.nftConf.startsWith('present')) return { sources: rules.map((rule) => saddrOf(rule.text)) };
     const persisted = state.listings.nftConf.split('\n').filter((line) => line.includes(`comment "${tag}"`)).map(saddrOf);
     return { sources: rules.map((rule) => saddrOf(rule.text)), persisted };
   },
   script(state, port, tag, change) {
     const chain = state.nftChain!;
-    const rules = [...nftRules(state.listings.nft)].filter((item): item is NftRule => 'text' in item && sameChain(item.chain, chain) && item.text.includes(`comment "${tag}"`));
+    const rules = taggedRules(state, tag);
     const commands: string[] = [];
     for (const rule of rules) if (change.remove.includes(saddrOf(rule.text))) commands.push(shellCommand('nft', 'delete', 'rule', chain.family, chain.table, chain.chain, 'handle', rule.handle));
     for (const source of change.add) commands.push(`nft ${shellQuote(`insert rule ${chain.family} ${chain.table} ${chain.chain} ${ruleText(source, port, tag)}`)}`);

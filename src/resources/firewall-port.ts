@@ -5,7 +5,7 @@ import { iptablesBackend } from '../firewall/iptables.ts';
 import { nftablesBackend } from '../firewall/nftables.ts';
 import { ruleTag, type FirewallBackend, type RuleChange } from '../firewall/rules.ts';
 import { ufwBackend } from '../firewall/ufw.ts';
-import type { Change, Facts, Resource } from './types.ts';
+import type { Change, Resource } from './types.ts';
 
 export interface FirewallPortSpec {
   port: number;
