@@ -1,4 +1,5 @@
 import { HostError } from '../connection/errors.ts';
+import { runInOneRoundTrip } from '../connection/one-round-trip.ts';
 import type { Connection } from '../connection/ssh.ts';
 import { gatherFacts } from '../facts/gather.ts';
 import { HOST_FACTS, parseHostFacts } from '../facts/host-facts.ts';
@@ -111,13 +112,14 @@ export async function runChecks(connection: Connection, program: HostProgram, fa
   const settled = new Map<Verification, Change>();
   if (batch.length > 1) {
     report('checks');
-    const script = batch.map(({ check }, index) => `echo ${PROBE_MARK}${index}; ( ${check.firstAttempt!.command} ) 2>&1; echo`).join('\n');
-    const parts = (await connection.exec(script)).stdout.split(new RegExp(`^${PROBE_MARK}(\\d+)\\n`, 'm'));
-    for (let i = 1; i < parts.length; i += 2) {
-      const { check } = batch[Number(parts[i])]!;
-      const change = check.firstAttempt!.judge(parts[i + 1] ?? '');
+    const outputs = await runInOneRoundTrip(
+      batch.map(({ check }) => check.firstAttempt!.command),
+      async (script) => (await connection.exec(script)).stdout,
+    );
+    batch.forEach(({ check }, index) => {
+      const change = check.firstAttempt!.judge(outputs[index]!);
       if (change) settled.set(check, change);
-    }
+    });
   }
   const results: Change[] = [];
   for (const { check, skipped } of applicable) {
@@ -135,8 +137,6 @@ export async function runChecks(connection: Connection, program: HostProgram, fa
   }
   return results;
 }
-
-const PROBE_MARK = '__fleet_probe__';
 
 export function selectByTags(program: HostProgram, tags: readonly string[]): HostProgram {
   if (tags.length === 0) return program;

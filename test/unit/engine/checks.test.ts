@@ -15,9 +15,9 @@ function fakeHost(answers: Record<string, [number, string]>) {
   const connection = {
     async exec(command: string) {
       commands.push(command);
-      // The batched form: `echo MARKn; ( curl ... ) 2>&1; echo` per check (a command may span lines).
-      const batched = [...command.matchAll(/echo (__fleet_probe__\d+); \( ([\s\S]*?) \) 2>&1; echo/g)];
-      const stdout = batched.length ? batched.map((part) => `${part[1]}\n${answer(part[2]!)}\n`).join('') : answer(command);
+      // The one-round-trip form: `printf '\nMARKn\n' n; ( curl ... ) 2>&1` per check (a command may span lines).
+      const batched = [...command.matchAll(/printf '\\n(__fleet_part__)%d\\n' (\d+); \( ([\s\S]*?) \) 2>&1/g)];
+      const stdout = batched.length ? batched.map((part) => `\n${part[1]}${part[2]}\n${answer(part[3]!)}`).join('') : answer(command);
       return { code: 0, stdout, stderr: '' };
     },
   } as unknown as Connection;
