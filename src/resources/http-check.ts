@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostError } from '../connection/errors.ts';
-import { shellCommand, shellQuote } from '../connection/quote.ts';
+import { shellQuote } from '../connection/quote.ts';
 import { Connection } from '../connection/ssh.ts';
 import type { SshTarget } from '../inventory/resolve.ts';
+import { lastLogLines } from './journal.ts';
 import type { Change } from './types.ts';
 
 export interface HttpCheckSpec {
@@ -127,7 +128,8 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
       if (!problem) return { resource: id, action: 'same', reason: `HTTP ${answer.status}${pattern ? ', body matches' : ''} (attempt ${attempt})` };
       if (once) return { resource: id, action: 'update', reason: `not as expected: ${problem}` };
       if (Date.now() + delayMs > deadline) {
-        const journal = spec.service ? await recentJournal(connection, spec.service) : '';
+        const log = spec.service ? await lastLogLines(connection, `${spec.service}.service`, 10) : '';
+        const journal = log ? `\n${log}` : '';
         const where = typeof spec.from === 'object' ? origin : `the ${origin}`;
         throw new HostError('verify', `GET ${spec.url} from ${where}: ${problem} (gave up after ${attempt} attempts in ${Math.round((Date.now() - started) / 1000)} s)${journal}`);
       }
@@ -149,10 +151,4 @@ async function openPeer(name: string, target: SshTarget): Promise<Connection> {
   } catch (error) {
     throw new HostError('verify', `cannot reach ${name} to check from there: ${(error as Error).message}`);
   }
-}
-
-async function recentJournal(connection: Connection, service: string): Promise<string> {
-  const journal = await connection.exec(shellCommand('journalctl', '-u', `${service}.service`, '-n', '10', '--no-pager', '-o', 'cat'), { sudo: true });
-  const log = journal.stdout.trim();
-  return log ? `\nlast log lines of ${service}:\n  ${log.split('\n').join('\n  ')}` : '';
 }

@@ -1,7 +1,8 @@
 import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { Connection } from '../connection/ssh.ts';
-import type { Change, Resource } from './types.ts';
+import { lastLogLines } from './journal.ts';
+import type { Change, Facts, Resource } from './types.ts';
 
 export interface ServiceSpec {
   /** The unit name without `.service`. */
@@ -33,6 +34,10 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
   const key = `service:${spec.name}`;
   const unit = `${spec.name}.service`;
   let started = false;
+  const stateOf = (facts: Facts) => {
+    const [enabledState = '', activeState = ''] = (facts.raw.get(key) ?? '').trim().split('|');
+    return { enabledState, activeState };
+  };
 
   /** Runs `systemctl VERB` and confirms the service is still active, without restarts, a moment later. */
   const runAndConfirm = async (connection: Connection, verb: 'start' | 'restart') => {
@@ -65,7 +70,7 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
     service,
     facts: () => [{ key, command: `printf '%s|%s\\n' "$(systemctl is-enabled ${shellQuote(unit)} 2>/dev/null)" "$(systemctl is-active ${shellQuote(unit)} 2>/dev/null)"` }],
     plan(facts): Change {
-      const [enabledState = '', activeState = ''] = (facts.raw.get(key) ?? '').trim().split('|');
+      const { enabledState, activeState } = stateOf(facts);
       const isEnabled = enabledState === 'enabled';
       const isActive = activeState === 'active';
       const differences: string[] = [];
@@ -74,14 +79,14 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
       if (differences.length === 0) return { resource: id, action: 'same', reason: `${spec.enabled ? 'enabled' : 'disabled'}, ${activeState}` };
       return { resource: id, action: 'update', reason: differences.join(', ') };
     },
-    async apply(connection) {
+    async apply(connection, _change, facts) {
       await connection.execChecked(`${spec.enabled ? 'enable' : 'disable'} ${unit}`, shellCommand('systemctl', spec.enabled ? 'enable' : 'disable', '--quiet', unit), { sudo: true });
       if (spec.state === 'stopped') {
         await connection.execChecked(`stop ${unit}`, shellCommand('systemctl', 'stop', unit), { sudo: true });
         return;
       }
-      const active = await connection.exec(shellCommand('systemctl', 'is-active', '--quiet', unit), { sudo: true });
-      if (active.code !== 0) {
+      // The facts already say whether it runs; enabling does not start it.
+      if (stateOf(facts).activeState !== 'active') {
         await runAndConfirm(connection, 'start');
         started = true;
       }
@@ -97,8 +102,7 @@ async function diagnose(connection: Connection, unit: string, ports: number[]): 
     const process = /users:\(\("([^"]+)",pid=(\d+)/.exec(holder.stdout);
     if (process) lines.push(`port ${port} is already in use by ${process[1]} (pid ${process[2]})`);
   }
-  const journal = await connection.exec(shellCommand('journalctl', '-u', unit, '-n', '15', '--no-pager', '-o', 'cat'), { sudo: true });
-  const log = journal.stdout.trim();
-  if (log) lines.push(`last log lines of ${unit}:\n  ${log.split('\n').join('\n  ')}`);
+  const log = await lastLogLines(connection, unit, 15);
+  if (log) lines.push(log);
   return lines.length ? `\n${lines.join('\n')}` : '';
 }
