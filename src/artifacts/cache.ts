@@ -30,17 +30,23 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function download(url: string, destination: string): Promise<string> {
+/** GETs a URL; a network failure or a status other than 2xx is an ExternalError naming `what`. */
+async function fetchOk(url: string, what: string): Promise<Response> {
   const response = await fetch(url, { redirect: 'follow' }).catch((error: Error) => {
-    throw new ExternalError(`download of ${url} failed: ${(error.cause as Error)?.message ?? error.message}`);
+    throw new ExternalError(`download of ${what} failed: ${(error.cause as Error)?.message ?? error.message}`);
   });
-  if (!response.ok || !response.body) throw new ExternalError(`download of ${url} failed: HTTP ${response.status}`);
+  if (!response.ok || !response.body) throw new ExternalError(`download of ${what} failed: HTTP ${response.status}`);
+  return response;
+}
+
+async function download(url: string, destination: string): Promise<string> {
+  const response = await fetchOk(url, url);
   const hash = createHash('sha256');
   const hashing = new Transform({ transform: (chunk, _encoding, done) => (hash.update(chunk), done(null, chunk)) });
   await mkdir(dirname(destination), { recursive: true });
   const partial = `${destination}.part-${randomBytes(4).toString('hex')}`;
   try {
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), hashing, createWriteStream(partial));
+    await pipeline(Readable.fromWeb(response.body! as import('node:stream/web').ReadableStream), hashing, createWriteStream(partial));
     await rename(partial, destination);
   } finally {
     await rm(partial, { force: true });
@@ -65,10 +71,7 @@ export class ArtifactCache {
   /** The checksum file of a release, by asset name. */
   checksums(url: string): Promise<Map<string, string>> {
     return this.once(`sums ${url}`, async () => {
-      const response = await fetch(url, { redirect: 'follow' }).catch((error: Error) => {
-        throw new ExternalError(`download of the checksum file ${url} failed: ${(error.cause as Error)?.message ?? error.message}`);
-      });
-      if (!response.ok) throw new ExternalError(`download of the checksum file ${url} failed: HTTP ${response.status}`);
+      const response = await fetchOk(url, `the checksum file ${url}`);
       return parseChecksums(await response.text());
     });
   }

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../playbook/load.ts';
 import { LAB_GATEWAY, labDir } from './layout.ts';
 import { buildLabMirror } from './mirror.ts';
+import { commandLineOf } from './processes.ts';
 
 /** The port of `fleet lab up`'s release mirror on the bridge (tests run their own on a free port). */
 export const LAB_MIRROR_PORT = 8480;
@@ -14,11 +15,7 @@ const pidFile = () => join(labDir(), 'mirror.pid');
 const MARKER = 'serve-mirror';
 
 function isOurMirror(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(MARKER);
-  } catch {
-    return false;
-  }
+  return commandLineOf(pid)?.includes(MARKER) === true;
 }
 
 /** Builds the mirror's content and starts `fleet lab serve-mirror` in the background, recording its PID. */

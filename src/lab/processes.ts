@@ -1,14 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** True when `pid` is still the systemd-nspawn process we started (pids get reused). */
-export function isOurNspawn(pid: number, machine: string): boolean {
+/** The command line of a running process, or undefined when it is gone. PIDs get reused: check before a kill. */
+export function commandLineOf(pid: number): string[] | undefined {
   try {
-    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return args[0]?.endsWith('systemd-nspawn') === true && args.includes(`--machine=${machine}`);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** True when `pid` is still the systemd-nspawn process we started. */
+export function isOurNspawn(pid: number, machine: string): boolean {
+  const args = commandLineOf(pid);
+  return args?.[0]?.endsWith('systemd-nspawn') === true && args.includes(`--machine=${machine}`);
 }
 
 function childrenOf(pid: number): number[] {
