@@ -23,6 +23,11 @@ export interface RegistrationRun {
   passwords: ReadonlyMap<string, string>;
 }
 
+/** The hosts a run connects to: the given ones, plus the Prometheus servers when it registers. */
+export function withPrometheusServers(hosts: readonly ResolvedHost[], loaded: LoadedHosts, register: boolean): ResolvedHost[] {
+  return [...new Set([...hosts, ...(register ? loaded.prometheusServers : [])])];
+}
+
 /** Fails before any connection when registration could not run (credentials it needs are missing). */
 export function checkRegistrationInputs(loaded: LoadedHosts): void {
   if (loaded.inventory.raw.prometheus) nodeExporterScrapeAuth(registeredHosts(loaded.all));

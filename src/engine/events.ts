@@ -16,3 +16,9 @@ export interface HostOutcome<T = unknown> {
 }
 
 export type EventSink = (event: RunEvent) => void;
+
+/** The hosts whose run ended ok or changed (not failed, not unreachable), in the given order. */
+export function succeededHosts<H extends { name: string }>(hosts: readonly H[], outcomes: readonly HostOutcome[]): H[] {
+  const succeeded = new Set(outcomes.filter((outcome) => outcome.status === 'ok' || outcome.status === 'changed').map((outcome) => outcome.host));
+  return hosts.filter((host) => succeeded.has(host.name));
+}

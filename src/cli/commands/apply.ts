@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import type { HostOutcome } from '../../engine/events.ts';
+import { succeededHosts, type HostOutcome } from '../../engine/events.ts';
 import { isChange } from '../../engine/host-plan.ts';
 import type { Change } from '../../resources/types.ts';
 import { collectBecomePasswords } from '../become-passwords.ts';
@@ -9,7 +9,7 @@ import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import { loadHosts } from '../load-hosts.ts';
-import { checkRegistrationInputs, renderRegistration, runRegistration } from '../registration.ts';
+import { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } from '../registration.ts';
 import { renderChanges } from '../render-changes.ts';
 import { formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
@@ -49,10 +49,10 @@ export function registerApply(program: Command): void {
     const programs = await buildPrograms(hosts, playbookNames, tags, loaded, inventoryDir);
     checkRegistrationInputs(loaded);
     const register = options.register && loaded.inventory.raw.prometheus !== undefined && (tags.length === 0 || tags.includes('register'));
-    const passwords = await collectBecomePasswords([...new Set([...hosts, ...(register ? loaded.prometheusServers : [])])]);
+    const passwords = await collectBecomePasswords(withPrometheusServers(hosts, loaded, register));
     const run = { check: options.check === true, diff: options.diff === true, forks: options.forks, passwords };
     const outcomes = await convergeHosts(hosts, programs, run);
-    const healthy = hosts.filter((host) => ['ok', 'changed'].includes(outcomes.find((outcome) => outcome.host === host.name)!.status));
+    const healthy = succeededHosts(hosts, outcomes);
     const registration = register ? await runRegistration(loaded, { ...run, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
 
     if (options.json) {

@@ -1,14 +1,14 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { bootstrapHosts, readAuthorizedKey, type BootstrapResult } from '../../bootstrap/bootstrap.ts';
-import type { HostOutcome } from '../../engine/events.ts';
+import { succeededHosts, type HostOutcome } from '../../engine/events.ts';
 import { collectBecomePasswords, collectPasswords } from '../become-passwords.ts';
 import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { buildPrograms, convergeHosts } from '../converge.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import { loadHosts } from '../load-hosts.ts';
-import { checkRegistrationInputs, renderRegistration, runRegistration } from '../registration.ts';
+import { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } from '../registration.ts';
 import { renderChanges } from '../render-changes.ts';
 import { createProgress, formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
@@ -44,12 +44,12 @@ export function registerBootstrap(program: Command): void {
     const outcomes = await bootstrapHosts(hosts, { forks: options.forks, emit: progress.sink, passwords, publicKeys });
     progress.stop();
 
-    const ready = hosts.filter((host) => ['ok', 'changed'].includes(outcomes.find((outcome) => outcome.host === host.name)!.status));
+    const ready = succeededHosts(hosts, outcomes);
     const register = options.apply && loaded.inventory.raw.prometheus !== undefined;
-    const become = await collectBecomePasswords([...new Set([...ready, ...(register ? loaded.prometheusServers : [])])]);
+    const become = await collectBecomePasswords(withPrometheusServers(ready, loaded, register));
     const run = { check: false, diff: false, forks: options.forks, passwords: become };
     const applied = options.apply && ready.length ? await convergeHosts(ready, programs, run) : [];
-    const healthy = ready.filter((host) => ['ok', 'changed'].includes(applied.find((outcome) => outcome.host === host.name)?.status ?? ''));
+    const healthy = succeededHosts(ready, applied);
     const registration = register && healthy.length ? await runRegistration(loaded, { ...run, awaited: healthy, changed: applied.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
 
     if (options.json) {

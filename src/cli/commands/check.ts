@@ -9,7 +9,7 @@ import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { buildPrograms, convergeHosts } from '../converge.ts';
 import { loadHosts } from '../load-hosts.ts';
-import { checkRegistrationInputs, runRegistration } from '../registration.ts';
+import { checkRegistrationInputs, runRegistration, withPrometheusServers } from '../registration.ts';
 import { unifiedDiff } from '../render-changes.ts';
 import { formatSeconds } from '../reporter.ts';
 import { formatTable } from '../table.ts';
@@ -45,7 +45,7 @@ export function registerCheck(program: Command): void {
     const programs = await buildPrograms(loaded.selected, playbookNames, [], loaded, dirname(inventoryFile));
     checkRegistrationInputs(loaded);
     const register = loaded.inventory.raw.prometheus !== undefined;
-    const passwords = await collectBecomePasswords([...new Set([...loaded.selected, ...(register ? loaded.prometheusServers : [])])]);
+    const passwords = await collectBecomePasswords(withPrometheusServers(loaded.selected, loaded, register));
     const run = { check: true, diff: options.diff, forks: options.forks, passwords };
     const outcomes = await convergeHosts(loaded.selected, programs, run);
     const registration = register ? await runRegistration(loaded, { ...run, awaited: [] }) : [];
