@@ -2,7 +2,7 @@ import { HostError } from '../connection/errors.ts';
 import { shellQuote } from '../connection/quote.ts';
 import { parsePathState, pathStateCommand } from '../facts/path-state.ts';
 import { fileResource } from './file.ts';
-import type { Change, Resource } from './types.ts';
+import type { Change, Facts, Resource } from './types.ts';
 
 export interface EditedFileSpec {
   path: string;
@@ -21,7 +21,20 @@ export interface EditedFileSpec {
  */
 export function editedFileResource(spec: EditedFileSpec): Resource {
   const id = `file ${spec.path}`;
-  let write: Resource | undefined;
+  /** The whole file fleet wants, derived from the facts: the current text with fleet's part edited. */
+  const wanted = (facts: Facts) => {
+    const state = parsePathState(facts.raw.get(`path:${spec.path}`) ?? '');
+    const current = facts.raw.get(`content:${spec.path}`) ?? '';
+    let content: string;
+    try {
+      content = spec.edit(current);
+    } catch (error) {
+      throw new HostError('command', `${spec.path}: ${(error as Error).message}; fix the file by hand, fleet will not overwrite it`);
+    }
+    const fresh = spec.create ?? { mode: '0644', owner: 'root', group: 'root' };
+    const file = fileResource({ path: spec.path, content, mode: state.mode ?? fresh.mode, owner: state.owner ?? fresh.owner, group: state.group ?? fresh.group, validate: spec.validate });
+    return { file, current, content };
+  };
   return {
     id,
     tags: spec.tags ?? [],
@@ -30,22 +43,12 @@ export function editedFileResource(spec: EditedFileSpec): Resource {
       { key: `content:${spec.path}`, command: `cat ${shellQuote(spec.path)} 2>/dev/null || true` },
     ],
     plan(facts): Change {
-      const state = parsePathState(facts.raw.get(`path:${spec.path}`) ?? '');
-      const current = facts.raw.get(`content:${spec.path}`) ?? '';
-      let content: string;
-      try {
-        content = spec.edit(current);
-      } catch (error) {
-        throw new HostError('command', `${spec.path}: ${(error as Error).message}; fix the file by hand, fleet will not overwrite it`);
-      }
-      const fresh = spec.create ?? { mode: '0644', owner: 'root', group: 'root' };
-      write = fileResource({ path: spec.path, content, mode: state.mode ?? fresh.mode, owner: state.owner ?? fresh.owner, group: state.group ?? fresh.group, validate: spec.validate });
-      const change = write.plan(facts) as Change;
+      const { file, current, content } = wanted(facts);
+      const change = file.plan(facts) as Change;
       return change.action === 'same' ? change : { ...change, diff: { before: current, after: content } };
     },
     async apply(connection, change, facts) {
-      await write!.apply(connection, change, facts);
+      await wanted(facts).file.apply(connection, change, facts);
     },
   };
 }
-
