@@ -29,16 +29,20 @@ export interface OpenOptions {
   /** Wrap `sudo: true` commands in sudo, with this password when sudo asks for one. */
   become?: { enabled: boolean; password?: string };
   defaultTimeoutMs?: number;
+  /** How soon a silent host counts as gone; shorter in tests than the defaults (LIVENESS). */
+  liveness?: Partial<typeof LIVENESS>;
 }
 
 // Printed by the shell that sudo starts: its absence on stderr means sudo itself refused.
 const SUDO_OK = '__fleet_sudo_ok__';
 
-// A host that stops answering (frozen, cable pulled) is noticed after about 45 s even while idle.
-const KEEPALIVE = { keepaliveInterval: 15_000, keepaliveCountMax: 3 };
-
-// An SFTP open or transfer that makes no progress for this long has stalled.
-const UPLOAD_STALL_MS = 60_000;
+const LIVENESS = {
+  // A host that stops answering (frozen, cable pulled) is noticed after about 45 s even while idle.
+  keepaliveIntervalMs: 15_000,
+  keepaliveCountMax: 3,
+  // An SFTP open or transfer that makes no progress for this long has stalled.
+  uploadStallMs: 60_000,
+};
 
 /** ssh2's names for the host key algorithms of each known_hosts key type. */
 const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
@@ -77,7 +81,7 @@ export class Connection {
         hostKey.failure = undefined;
         ssh = new NodeSSH();
         try {
-          await Connection.connectOnce(ssh, target, jump, authHandler, preferred, hostKey);
+          await Connection.connectOnce(ssh, target, jump, authHandler, preferred, hostKey, { ...LIVENESS, ...options.liveness });
         } catch (error) {
           ssh.dispose();
           throw error;
@@ -104,13 +108,15 @@ export class Connection {
     authHandler: ConnectConfig['authHandler'],
     preferredHostKeys: string[],
     hostKey: { failure?: HostError; recorded?: string },
+    liveness: typeof LIVENESS,
   ): Promise<void> {
     const config: ConnectConfig = {
       host: target.host,
       port: target.port,
       username: target.user,
       readyTimeout: target.connectTimeoutMs,
-      ...KEEPALIVE,
+      keepaliveInterval: liveness.keepaliveIntervalMs,
+      keepaliveCountMax: liveness.keepaliveCountMax,
       // Offer the key types known_hosts holds first, as OpenSSH does, so a host known by its RSA key is checked by it.
       algorithms: { serverHostKey: [...new Set([...preferredHostKeys, ...ALL_HOST_KEY_ALGORITHMS])] as never },
       authHandler,
@@ -136,7 +142,7 @@ export class Connection {
 
   private static async openJump(jump: SshTarget, options: OpenOptions): Promise<Connection> {
     try {
-      return await Connection.open(jump, { defaultTimeoutMs: options.defaultTimeoutMs });
+      return await Connection.open(jump, { defaultTimeoutMs: options.defaultTimeoutMs, liveness: options.liveness });
     } catch (error) {
       const failure = error as HostError;
       throw Object.assign(new HostError(failure.kind, `jump host: ${failure.message}`), { connectAttempts: failure.connectAttempts });
@@ -215,7 +221,7 @@ export class Connection {
     await this.withSftpUntilClosed(remotePath, (sftp, done, progress) => sftp.fastPut(localPath, remotePath, { mode, step: progress }, done));
   }
 
-  /** Fails if the session drops, or if opening SFTP or the transfer makes no progress for UPLOAD_STALL_MS. */
+  /** Fails if the session drops, or if opening SFTP or the transfer makes no progress for a while (LIVENESS). */
   private async withSftpUntilClosed(remotePath: string, transfer: (sftp: SFTPWrapper, done: (error?: Error | null) => void, progress: () => void) => void): Promise<void> {
     const client = this.ssh.connection;
     if (!client) throw new HostError('unreachable', `the SSH session to ${this.target.host} is closed`);
@@ -225,9 +231,10 @@ export class Connection {
     client.once('close', onClose);
     let phase = 'opening SFTP for';
     let stalled: NodeJS.Timeout | undefined;
+    const stallMs = this.options.liveness?.uploadStallMs ?? LIVENESS.uploadStallMs;
     const progress = () => {
       clearTimeout(stalled);
-      stalled = setTimeout(() => fail(new HostError('timeout', `${phase} the upload of ${remotePath} made no progress for ${UPLOAD_STALL_MS / 1000}s`)), UPLOAD_STALL_MS);
+      stalled = setTimeout(() => fail(new HostError('timeout', `${phase} the upload of ${remotePath} made no progress for ${stallMs / 1000}s`)), stallMs);
     };
     progress();
     try {
