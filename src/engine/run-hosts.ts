@@ -30,14 +30,16 @@ export async function runOnHosts<T>(hosts: readonly ResolvedHost[], task: HostTa
 async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: RunOptions): Promise<HostOutcome<T>> {
   const started = Date.now();
   let step = 'connect';
+  let abandoned = false;
   const report = (next: string) => {
+    // Work abandoned at the deadline may still be running; the host is already reported done.
+    if (abandoned) return;
     step = next;
     options.emit({ type: 'host-step', host: host.name, step });
   };
   options.emit({ type: 'host-start', host: host.name });
   report('connect');
   let connection: Connection | undefined;
-  let abandoned = false;
   let outcome: HostOutcome<T>;
   const work = (async () => {
     const opened = options.connect ? await options.connect(host, options.openOptions(host)) : await Connection.open(host.ssh, options.openOptions(host));
