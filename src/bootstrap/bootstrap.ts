@@ -167,6 +167,8 @@ async function openDeployOrInitial(host: ResolvedHost, openOptions: { password?:
   try {
     connection = await Connection.open(login.ssh, { password: openOptions.password, become: login.become });
   } catch (error) {
+    // Trust on first use is always shown, even when the login then fails.
+    recorded ??= error instanceof HostError ? error.recordedHostKey : undefined;
     if (recorded && error instanceof HostError) error.message += `; the host key ${recorded} was recorded in ${host.ssh.knownHostsFile} on this first contact`;
     throw error;
   }

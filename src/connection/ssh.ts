@@ -92,10 +92,7 @@ export class Connection {
       const failure = hostKey.failure ?? classifyConnectError(error, where, methods);
       failure.connectAttempts = attempts;
       if (attempts > 1) failure.message += ` (after ${attempts} attempts)`;
-      if (hostKey.recorded) {
-        failure.recordedHostKey = hostKey.recorded;
-        failure.message += `; the host key ${hostKey.recorded} was recorded in ${target.knownHostsFile} on this first contact`;
-      }
+      failure.recordedHostKey = hostKey.recorded;
       throw failure;
     }
     return new Connection(ssh, target, options, jump, hostKey.recorded, attempts);
