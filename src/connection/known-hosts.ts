@@ -32,13 +32,18 @@ export function fingerprint(keyBlob: Buffer): string {
  * patterns, `*`/`?` globs, case-insensitive, and a matching `!pattern` excludes the whole line.
  */
 export async function readKnownKeys(file: string, host: string, port: number): Promise<KnownKey[]> {
+  return readKnownKeysNamed(file, knownHostsName(host, port));
+}
+
+/** Like readKnownKeys, for a name as known_hosts files it (ssh_config HostKeyAlias names one directly). */
+export async function readKnownKeysNamed(file: string, name: string): Promise<KnownKey[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
     return [];
   }
-  return knownKeysIn(text, knownHostsName(host, port));
+  return knownKeysIn(text, name.toLowerCase());
 }
 
 export function knownKeysIn(text: string, name: string): KnownKey[] {
@@ -85,8 +90,12 @@ function patternMatches(pattern: string, name: string): boolean {
 
 /** Records a newly accepted key, as `ssh -o StrictHostKeyChecking=accept-new` does. */
 export async function appendKnownKey(file: string, host: string, port: number, keyBlob: Buffer): Promise<void> {
+  await appendKnownKeyNamed(file, knownHostsName(host, port), keyBlob);
+}
+
+export async function appendKnownKeyNamed(file: string, name: string, keyBlob: Buffer): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  await appendFile(file, `${knownHostsName(host, port)} ${keyTypeOf(keyBlob)} ${keyBlob.toString('base64')}\n`, { mode: 0o600 });
+  await appendFile(file, `${name} ${keyTypeOf(keyBlob)} ${keyBlob.toString('base64')}\n`, { mode: 0o600 });
 }
 
 /** The type name is the first length-prefixed string inside the key blob. */

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.ts';
 import type { Inventory } from './load.ts';
 import { mergeLayers, type Layer } from './merge.ts';
 import type { BecomeSettings, BootstrapSettings, HostKeyChecking, SshSettings } from './schema.ts';
-import { loadSshConfig, type SshConfigLookup } from './ssh-config.ts';
+import { loadSshConfig, type SshConfigEntry, type SshConfigLookup } from './ssh-config.ts';
 
 /** Where and how to open an SSH session, after inventory, ~/.ssh/config and defaults are combined. */
 export interface SshTarget {
@@ -22,7 +22,12 @@ export interface SshTarget {
   /** The whole run on this host (connect, facts, changes, checks) must end within this. */
   hostTimeoutMs?: number;
   hostKeyChecking: HostKeyChecking;
+  /** Where keys are looked up, and where accept-new records them. */
   knownHostsFile: string;
+  /** Also read, never written, as ssh does: further UserKnownHostsFile entries and the GlobalKnownHostsFile ones. */
+  moreKnownHostsFiles?: string[];
+  /** ssh_config HostKeyAlias: the name the host's key is filed under. */
+  hostKeyAlias?: string;
 }
 
 export interface Become {
@@ -150,7 +155,7 @@ function resolveSshTarget(
     connectTimeoutMs: (settings.connect_timeout ?? 10) * 1000,
     hostTimeoutMs: (settings.host_timeout ?? DEFAULT_HOST_TIMEOUT_S) * 1000,
     hostKeyChecking: settings.host_key_checking ?? 'strict',
-    knownHostsFile: expandPath(settings.known_hosts_file ?? '~/.ssh/known_hosts', baseDir),
+    ...knownHostsFiles(settings.known_hosts_file, fromConfig, baseDir),
     agent: (settings.agent ?? true) && agentSocket ? agentSocket : undefined,
   };
   return {
@@ -161,11 +166,28 @@ function resolveSshTarget(
     // An inventory jump replaces ssh_config's ProxyJump and ProxyCommand, as `ssh -J` does.
     jump: jumpSpec ? resolveJumpChain(jumpSpec, sshConfig, identityFiles, settings.user, common, hostName) : undefined,
     proxyCommand: settings.jump ? undefined : fromConfig.proxyCommand,
+    hostKeyAlias: fromConfig.hostKeyAlias,
     ...common,
   };
 }
 
-type JumpCommon = Omit<SshTarget, 'host' | 'port' | 'user' | 'identityFiles' | 'jump' | 'proxyCommand'>;
+type JumpCommon = Omit<SshTarget, 'host' | 'port' | 'user' | 'identityFiles' | 'jump' | 'proxyCommand' | 'hostKeyAlias'>;
+
+// OpenSSH's defaults for UserKnownHostsFile and GlobalKnownHostsFile.
+const USER_KNOWN_HOSTS = ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'];
+const GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+
+/**
+ * The known_hosts files ssh would read for a host: the inventory's file or ssh_config's
+ * UserKnownHostsFile list (new keys go to the first), and always the global files, so a key the
+ * administrator revoked or pinned there counts for fleet too.
+ */
+function knownHostsFiles(inventoryFile: string | undefined, fromConfig: SshConfigEntry, baseDir: string): Pick<SshTarget, 'knownHostsFile' | 'moreKnownHostsFiles'> {
+  const user = inventoryFile ? [inventoryFile] : fromConfig.userKnownHostsFiles.length ? fromConfig.userKnownHostsFiles : USER_KNOWN_HOSTS;
+  const global = fromConfig.globalKnownHostsFiles.length ? fromConfig.globalKnownHostsFiles : GLOBAL_KNOWN_HOSTS;
+  const [first, ...rest] = [...user, ...global].map((file) => expandPath(file, baseDir));
+  return { knownHostsFile: first!, moreKnownHostsFiles: rest };
+}
 
 /**
  * ProxyJump `a,b` as OpenSSH runs it: connect to a, from there to b, from there to the host. The
@@ -212,6 +234,7 @@ function resolveJump(hop: string, spec: string, sshConfig: SshConfigLookup, iden
     user: match[1] ?? fromConfig.user ?? inventoryUser ?? userInfo().username,
     identityFiles: fromConfig.identityFiles.length > 0 ? fromConfig.identityFiles.map((file) => expandPath(file, process.cwd())) : identityFiles,
     ...common,
+    hostKeyAlias: fromConfig.hostKeyAlias,
   };
 }
 

@@ -113,7 +113,7 @@ describe('checking the key a host offers (OpenSSH semantics)', () => {
     const { file, keys } = setup(({ ed }) => `web1.example ${ed.type} ${ed.data}\n@revoked web1.example ${ed.type} ${ed.data}\n`);
     const error = await refusal(verifyHostKey(target(file), keys.ed.blob));
     expect(error.verdict).toBe('revoked');
-    expect(error.message).toBe(`host key for web1.example is REVOKED: the host offered ${keys.ed.type} ${fingerprint(keys.ed.blob)}, which ${file} marks @revoked (line 2). Refusing to connect.`);
+    expect(error.message).toBe(`host key for web1.example is REVOKED: the host offered ${keys.ed.type} ${fingerprint(keys.ed.blob)}, which is marked @revoked at ${file}:2. Refusing to connect.`);
     // accept-new does not record a revoked key either.
     expect((await refusal(verifyHostKey(target(file, { hostKeyChecking: 'accept-new' }), keys.ed.blob))).verdict).toBe('revoked');
     writeFileSync(file, `web1.example ${keys.ed.type} ${keys.ed.data}\n`);
@@ -128,7 +128,7 @@ describe('checking the key a host offers (OpenSSH semantics)', () => {
     const { file: ecdsaOnly } = setup(({ ecdsa }) => `web1.example ${ecdsa.type} ${ecdsa.data}\n`);
     const unknownType = await refusal(verifyHostKey(target(ecdsaOnly), keys.ed.blob));
     expect(unknownType.verdict).toBe('unknown-type');
-    expect(unknownType.message).toContain(`host key for web1.example is of an unknown type: the host offered ssh-ed25519 ${fingerprint(keys.ed.blob)}, and ${ecdsaOnly} knows only ecdsa-sha2-nistp256 keys for it (line 1)`);
+    expect(unknownType.message).toContain(`host key for web1.example is of an unknown type: the host offered ssh-ed25519 ${fingerprint(keys.ed.blob)}, and known_hosts has only ecdsa-sha2-nistp256 keys for it (${ecdsaOnly}:1)`);
     expect(unknownType.message).not.toMatch(/CHANGED|attack/);
     // accept-new adds a key of a new type next to the known one, as ssh -o StrictHostKeyChecking=accept-new does.
     expect(await verifyHostKey(target(ecdsaOnly, { hostKeyChecking: 'accept-new' }), keys.ed.blob)).toMatch(/^ssh-ed25519 SHA256:/);
@@ -140,7 +140,7 @@ describe('checking the key a host offers (OpenSSH semantics)', () => {
     for (const policy of ['strict', 'accept-new'] as const) {
       const error = await refusal(verifyHostKey(target(file, { hostKeyChecking: policy }), keys.ed.blob));
       expect(error.verdict).toBe('certificate-only');
-      expect(error.message).toMatch(/can only be checked through a host certificate \(@cert-authority in .*, line 1\), and fleet cannot verify host certificates/);
+      expect(error.message).toMatch(/can only be checked through a host certificate \(@cert-authority at \S+known_hosts:1\), and fleet cannot verify host certificates/);
     }
     expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
   });
@@ -149,6 +149,29 @@ describe('checking the key a host offers (OpenSSH semantics)', () => {
     const { file, keys } = setup(({ ed }) => `*.example,!web1.example ${ed.type} ${ed.data}\n`);
     expect((await refusal(verifyHostKey(target(file), keys.ed.blob))).verdict).toBe('unknown');
     expect(await verifyHostKey(target(file, { host: 'web2.example' }), keys.ed.blob)).toBeUndefined();
+  });
+
+  it('reads the global known_hosts files too: a key revoked or pinned there counts, new keys go to the user file', async () => {
+    const { file, keys } = setup(() => '');
+    const global = `${file}.global`;
+    writeFileSync(global, `@revoked * ${keys.other.type} ${keys.other.data}\nweb1.example ${keys.ed.type} ${keys.ed.data}\n`);
+    const withGlobal = target(file, { moreKnownHostsFiles: [global], hostKeyChecking: 'accept-new' });
+    expect(await verifyHostKey(withGlobal, keys.ed.blob)).toBeUndefined();
+    expect((await refusal(verifyHostKey(withGlobal, keys.other.blob))).message).toContain(`is marked @revoked at ${global}:1`);
+    // Another ed25519 key than the one pinned globally is a changed key, never recorded by accept-new.
+    const third = makeKey(writeTempFiles({}), 'third');
+    const changed = await refusal(verifyHostKey(withGlobal, third.blob));
+    expect(changed.verdict).toBe('changed');
+    expect(changed.message).toContain(`ssh-keygen -f ${global} -R 'web1.example'`);
+    expect(readFileSync(file, 'utf8')).toBe('');
+  });
+
+  it('looks the key up, and records it, under ssh_config HostKeyAlias instead of the address', async () => {
+    const { file, keys } = setup(({ ed }) => `web-alias ${ed.type} ${ed.data}\n`);
+    expect(await verifyHostKey(target(file, { host: '10.0.0.7', port: 2222, hostKeyAlias: 'Web-Alias' }), keys.ed.blob)).toBeUndefined();
+    expect((await refusal(verifyHostKey(target(file, { host: '10.0.0.7', port: 2222 }), keys.ed.blob))).verdict).toBe('unknown');
+    await verifyHostKey(target(file, { hostKeyAlias: 'new-alias', hostKeyChecking: 'accept-new' }), keys.other.blob);
+    expect(execFileSync('ssh-keygen', ['-F', 'new-alias', '-f', file], { encoding: 'utf8' })).toContain(keys.other.data);
   });
 
   it('judges from the entries alone (pure)', () => {

@@ -86,6 +86,14 @@ describe('resolveHosts', () => {
     expect(hosts.db1!.ssh.proxyCommand).toBeUndefined();
   });
 
+  it('reads known_hosts where ssh would: inventory file or UserKnownHostsFile, plus the global files; HostKeyAlias carried over', async () => {
+    const { hosts } = await resolve([], 'Host webalias\n  UserKnownHostsFile /k/user1 /k/user2\n  GlobalKnownHostsFile /k/global\n  HostKeyAlias web-key\n');
+    expect(hosts.alias1!.ssh).toMatchObject({ knownHostsFile: '/k/user1', moreKnownHostsFiles: ['/k/user2', '/k/global'], hostKeyAlias: 'web-key' });
+    expect(hosts.db1!.ssh.knownHostsFile).toMatch(/\/\.ssh\/known_hosts$/);
+    expect(hosts.db1!.ssh.moreKnownHostsFiles).toEqual([expect.stringMatching(/\/\.ssh\/known_hosts2$/), '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']);
+    expect(hosts.db1!.ssh.hostKeyAlias).toBeUndefined();
+  });
+
   it('refuses a ProxyJump loop in ssh_config with an error naming the host', async () => {
     await expect(resolve([], 'Host webalias\n  ProxyJump loop\nHost loop\n  ProxyJump loop\n')).rejects.toThrow(/host alias1: ssh.jump "loop" leads to more than 8 nested jump hosts/);
   });
