@@ -2,7 +2,7 @@ import type { ClientChannel } from 'ssh2';
 
 // Far above any fact or check fleet reads (config files, unit state), far below what would hurt the
 // controller when a host streams without end.
-export const DEFAULT_OUTPUT_CAP_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_OUTPUT_CAP_BYTES = 16 * 1024 * 1024;
 
 /**
  * Counts what a command sends on stdout and stderr together; past `maxBytes` it stops reading,

@@ -19,7 +19,7 @@ export interface ExecOptions {
   sudo?: boolean;
   timeoutMs?: number;
   stdin?: string;
-  /** stdout and stderr together; past this the command is cut off and fails (default 64 MiB). */
+  /** stdout and stderr together; past this the command is cut off and fails (default 16 MiB). */
   maxOutputBytes?: number;
 }
 

@@ -185,10 +185,10 @@ describe.skipIf(labUnavailable)('host keys, jump chains and connection retries a
       const capped = (await failureOf(connection.exec('yes fleet', { maxOutputBytes: 1024 * 1024 }))) as HostError;
       expect(capped.kind).toBe('command');
       expect(capped.message).toBe('output cut off: the command sent more than 1 MiB (stdout and stderr); fleet stopped reading and ended it: yes fleet');
-      // With the default cap (64 MiB), stderr counts too.
+      // With the default cap (16 MiB), stderr counts too.
       const started = Date.now();
       const endless = (await failureOf(connection.exec('cat /dev/zero >&2'))) as HostError;
-      expect(endless.message).toMatch(/^output cut off: the command sent more than 64 MiB/);
+      expect(endless.message).toMatch(/^output cut off: the command sent more than 16 MiB/);
       expect(Date.now() - started).toBeLessThan(30_000);
       expect(await connection.exec('echo still usable')).toMatchObject({ code: 0, stdout: 'still usable\n' });
       // The cut-off commands end on the host too (SIGPIPE once sshd stops relaying).
