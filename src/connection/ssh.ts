@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeSSH } from 'node-ssh';
 import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import type { SshTarget } from '../inventory/resolve.ts';
-import { withConnectRetries } from './connect-retry.ts';
+import { CONNECT_RETRY, withConnectRetries } from './connect-retry.ts';
 import { classifyConnectError, HostError } from './errors.ts';
 import { knownKeyTypes, verifyHostKey } from './host-key-check.ts';
 import { capChannelOutput, DEFAULT_OUTPUT_CAP_BYTES, formatBytes } from './output-cap.ts';
+import { startProxyCommand, type ProxyProcess } from './proxy-command.ts';
 import { shellQuote } from './quote.ts';
 
 export interface ExecResult {
@@ -64,18 +66,16 @@ export class Connection {
   ) {}
 
   static async open(target: SshTarget, options: OpenOptions = {}): Promise<Connection> {
-    if (target.proxyCommand) {
-      // Connecting directly would reach the host another way than the operator's ssh does.
-      throw new HostError('unreachable', `${target.host}: ssh_config sets ProxyCommand "${target.proxyCommand}", which fleet does not run; reach the host with ssh.jump (ProxyJump) instead, or set ProxyCommand none for it`);
-    }
     const jump = target.jump ? await Connection.openJump(target.jump, options) : undefined;
-    const where = `${target.user}@${target.host}:${target.port}${jump ? ` via ${describeJumps(target.jump!)}` : ''}`;
+    const proxyCommand = jump ? undefined : target.proxyCommand;
+    const where = `${target.user}@${target.host}:${target.port}${jump ? ` via ${describeJumps(target.jump!)}` : proxyCommand ? ` via ProxyCommand "${proxyCommand}"` : ''}`;
     const { authHandler, methods } = await authenticationMethods(target, options.password);
     const preferred = (await knownKeyTypes(target)).flatMap((type) => HOST_KEY_ALGORITHMS[type] ?? [type]);
     let attempts = 0;
-    const hostKey: { failure?: HostError; recorded?: string } = {};
+    const hostKey: { failure?: HostError; recorded?: string; proxy?: ProxyProcess } = {};
     let ssh = new NodeSSH();
     try {
+      // A ProxyCommand's failure says nothing about the host's sshd: it is not retried.
       await withConnectRetries(async (n) => {
         attempts = n;
         hostKey.failure = undefined;
@@ -84,12 +84,14 @@ export class Connection {
           await Connection.connectOnce(ssh, target, jump, authHandler, preferred, hostKey, { ...LIVENESS, ...options.liveness });
         } catch (error) {
           ssh.dispose();
+          hostKey.proxy?.stream.destroy();
           throw error;
         }
-      });
+      }, proxyCommand ? { ...CONNECT_RETRY, attempts: 1 } : CONNECT_RETRY);
     } catch (error) {
       jump?.close();
-      const failure = hostKey.failure ?? classifyConnectError(error, where, methods);
+      const proxyFailure = hostKey.proxy && !hostKey.failure && !(error instanceof HostError) && /before handshake|ECONNRESET|EPIPE/i.test(String((error as Error)?.message)) ? await proxyCommandFailure(hostKey.proxy, where) : undefined;
+      const failure = hostKey.failure ?? proxyFailure ?? classifyConnectError(error, where, methods);
       failure.connectAttempts = attempts;
       if (attempts > 1) failure.message += ` (after ${attempts} attempts)`;
       failure.recordedHostKey = hostKey.recorded;
@@ -104,7 +106,7 @@ export class Connection {
     jump: Connection | undefined,
     authHandler: ConnectConfig['authHandler'],
     preferredHostKeys: string[],
-    hostKey: { failure?: HostError; recorded?: string },
+    hostKey: { failure?: HostError; recorded?: string; proxy?: ProxyProcess },
     liveness: typeof LIVENESS,
   ): Promise<void> {
     const config: ConnectConfig = {
@@ -131,6 +133,10 @@ export class Connection {
       },
     } as ConnectConfig;
     if (jump) config.sock = await jump.forwardTo(target.host, target.port);
+    else if (target.proxyCommand) {
+      hostKey.proxy = startProxyCommand(target.proxyCommand, target);
+      config.sock = hostKey.proxy.stream as unknown as ConnectConfig['sock'];
+    }
     await ssh.connect(config as Parameters<NodeSSH['connect']>[0]);
     // node-ssh drops its error listener once connected; a later reset would then crash the whole
     // run. The command or upload in flight fails on the closed session instead, for this host only.
@@ -270,6 +276,14 @@ function withRemoteTimeout(command: string, timeoutMs: number): string {
   const seconds = Math.ceil(timeoutMs / 1000);
   const quoted = shellQuote(command);
   return `if command -v timeout >/dev/null 2>&1; then timeout -s KILL ${seconds} sh -c ${quoted}; else sh -c ${quoted}; fi`;
+}
+
+/** A ProxyCommand that ended or failed before the handshake: its exit code and last words. */
+async function proxyCommandFailure(proxy: ProxyProcess, where: string): Promise<HostError> {
+  // The transport sees the end of the stream before the process is reaped; give it a moment.
+  const code = await Promise.race([proxy.exited, sleep(1000, undefined, { ref: false })]);
+  const said = proxy.stderrTail();
+  return new HostError('unreachable', `unreachable: cannot connect to ${where}: the ProxyCommand ${code === undefined ? 'closed its output' : code === null ? 'was killed' : `exited with code ${code}`}${said ? `: ${said}` : ''}`);
 }
 
 function describeJumps(jump: SshTarget): string {

@@ -16,7 +16,7 @@ export interface SshTarget {
   agent?: string;
   /** The hop before this host: ProxyJump `a,b` is a chain (b's jump is a). */
   jump?: SshTarget;
-  /** A ProxyCommand from ssh_config; fleet refuses to connect rather than go around it. */
+  /** A ProxyCommand from ssh_config, run as ssh runs it when there is no jump. */
   proxyCommand?: string;
   connectTimeoutMs: number;
   /** The whole run on this host (connect, facts, changes, checks) must end within this. */

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { Connection } from '../../src/connection/ssh.ts';
 import type { SshTarget } from '../../src/inventory/resolve.ts';
 import { runInLabHost } from '../../src/lab/lab.ts';
 import { labKeyPath } from '../../src/lab/layout.ts';
+import { commandLineOf } from '../../src/lab/processes.ts';
 import { runLocal } from '../../src/local/run.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
 import { labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
@@ -16,7 +18,7 @@ interface PingReport {
   hosts: { host: string; status: string; connectAttempts?: number; error?: { kind: string; message: string } }[];
 }
 
-describe.skipIf(labUnavailable)('host keys, jump chains and connection retries against lab hosts', () => {
+describe.skipIf(labUnavailable)('host keys, jump chains, ProxyCommand and connection retries against lab hosts', () => {
   const hosts = useLabHosts([
     { name: 'kt-a', index: 140 },
     { name: 'kt-b', index: 141 },
@@ -96,7 +98,7 @@ describe.skipIf(labUnavailable)('host keys, jump chains and connection retries a
     expect(await opensshExit(0, file)).not.toBe(0);
   });
 
-  it('goes through a two-hop ProxyJump a,b exactly as ssh -J does, and refuses a ProxyCommand instead of going around it', async () => {
+  it('goes through a two-hop ProxyJump a,b and through a ProxyCommand exactly as ssh does, and says why a ProxyCommand failed', async () => {
     // kt-b takes SSH only from kt-a, kt-c only from kt-b: any shortcut fails.
     const onlyFrom = (index: number, source: string) =>
       runInLabHost(hosts[index]!, `nft add table inet kt && nft add chain inet kt input '{ type filter hook input priority 0; policy accept; }' && nft add rule inet kt input tcp dport 22 ip saddr != ${source} drop`);
@@ -104,32 +106,52 @@ describe.skipIf(labUnavailable)('host keys, jump chains and connection retries a
     await onlyFrom(2, address(1));
     try {
       const { dir, file } = await writeLabInventory([]);
-      await writeFile(join(dir, 'ssh_config'), `Host second\n  HostName ${address(1)}\n  User root\nHost behind-command\n  HostName ${address(0)}\n  ProxyCommand ssh -W %h:%p root@${address(1)}\n`);
+      // The operator's own ssh settings; ssh passes -F on to the ssh it starts for each hop.
+      const operatorConfig = join(dir, 'operator_ssh_config');
+      await writeFile(operatorConfig, `Host *\n  IdentityFile ${labKeyPath()}\n  UserKnownHostsFile ${join(dir, 'known_hosts')}\n  StrictHostKeyChecking accept-new\n  BatchMode yes\n`);
+      await writeFile(
+        join(dir, 'ssh_config'),
+        `Host second\n  HostName ${address(1)}\n  User root\n` +
+          `Host behind-command\n  HostName ${address(2)}\n  ProxyCommand ssh -F ${operatorConfig} -J root@${address(0)} -W %h:%p root@${address(1)}\n` +
+          `Host broken-command\n  HostName ${address(0)}\n  ProxyCommand sh -c 'echo no route to the bastion >&2; exit 3'\n` +
+          `Host odd-token\n  HostName ${address(0)}\n  ProxyCommand nc %n %p\n`,
+      );
       await writeFile(
         file,
-        `ssh_config_file: ${join(dir, 'ssh_config')}\ndefaults:\n  ssh: { user: root, identity_file: ${labKeyPath()}, agent: false, connect_timeout: 3, host_key_checking: accept-new, known_hosts_file: ${join(dir, 'known_hosts')} }\n` +
-          `hosts:\n  chained:\n    address: ${address(2)}\n    ssh: { jump: "root@${address(0)},second" }\n  direct:\n    address: ${address(2)}\n  proxied:\n    address: behind-command\n`,
+        `ssh_config_file: ${join(dir, 'ssh_config')}\ndefaults:\n  ssh: { user: root, identity_file: ${labKeyPath()}, agent: false, connect_timeout: 5, host_key_checking: accept-new, known_hosts_file: ${join(dir, 'known_hosts')} }\n` +
+          `hosts:\n  chained:\n    address: ${address(2)}\n    ssh: { jump: "root@${address(0)},second" }\n  direct:\n    address: ${address(2)}\n    ssh: { connect_timeout: 2 }\n` +
+          `  proxied:\n    address: behind-command\n  broken:\n    address: broken-command\n  odd:\n    address: odd-token\n`,
       );
       const run = await pingJson(file);
       const byName = Object.fromEntries(run.report.hosts.map((host) => [host.host, host]));
       expect(byName.chained!.status, JSON.stringify(byName.chained)).toBe('ok');
+      expect(byName.proxied!.status, JSON.stringify(byName.proxied)).toBe('ok');
       expect(byName.direct!.status).toBe('unreachable');
-      expect(byName.proxied).toMatchObject({ status: 'unreachable', error: { kind: 'unreachable' } });
-      expect(byName.proxied!.error!.message).toBe(`${address(0)}: ssh_config sets ProxyCommand "ssh -W %h:%p root@${address(1)}", which fleet does not run; reach the host with ssh.jump (ProxyJump) instead, or set ProxyCommand none for it`);
+      expect(byName.broken).toMatchObject({ status: 'unreachable', connectAttempts: 1 });
+      expect(byName.broken!.error!.message).toBe(`unreachable: cannot connect to root@${address(0)}:22 via ProxyCommand "sh -c 'echo no route to the bastion >&2; exit 3'": the ProxyCommand exited with code 3: no route to the bastion`);
+      expect(byName.odd!.error!.message).toContain('uses the token %n, which fleet does not expand');
 
-      // The session on kt-c comes from kt-b, as with the operator's `ssh -J a,b`.
+      // The session on kt-c comes from kt-b, whichever way fleet got there, as with the operator's `ssh -J a,b`.
       const { loadInventory } = await import('../../src/inventory/load.ts');
       const { resolveHosts } = await import('../../src/inventory/resolve.ts');
-      const chained = resolveHosts(await loadInventory(file)).find((host) => host.name === 'chained')!;
-      const connection = await Connection.open(chained.ssh);
-      const fleetSource = (await connection.exec('echo $SSH_CONNECTION')).stdout.split(' ')[0];
-      connection.close();
-      expect(fleetSource).toBe(address(1));
-      // ssh passes -F on to the ssh it starts for each hop.
-      const config = join(dir, 'operator_ssh_config');
-      await writeFile(config, `Host *\n  IdentityFile ${labKeyPath()}\n  UserKnownHostsFile ${join(dir, 'known_hosts')}\n  StrictHostKeyChecking accept-new\n  BatchMode yes\n`);
-      const viaSsh = await runLocal('ssh', ['-F', config, '-J', `root@${address(0)},root@${address(1)}`, `root@${address(2)}`, 'echo $SSH_CONNECTION']);
-      expect(viaSsh.stdout.split(' ')[0], viaSsh.stderr).toBe(fleetSource);
+      const resolved = resolveHosts(await loadInventory(file));
+      const sourceOn = async (name: string) => {
+        const connection = await Connection.open(resolved.find((host) => host.name === name)!.ssh);
+        try {
+          return (await connection.exec('echo $SSH_CONNECTION')).stdout.split(' ')[0];
+        } finally {
+          connection.close();
+        }
+      };
+      expect(await sourceOn('chained')).toBe(address(1));
+      expect(await sourceOn('proxied')).toBe(address(1));
+      const viaSsh = await runLocal('ssh', ['-F', operatorConfig, '-J', `root@${address(0)},root@${address(1)}`, `root@${address(2)}`, 'echo $SSH_CONNECTION']);
+      expect(viaSsh.stdout.split(' ')[0], viaSsh.stderr).toBe(address(1));
+
+      // The ProxyCommand processes fleet started are gone once their connections are closed.
+      const proxies = () => readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && (commandLineOf(Number(pid)) ?? []).includes(operatorConfig));
+      for (const deadline = Date.now() + 5000; proxies().length && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(proxies()).toEqual([]);
     } finally {
       await runInLabHost(hosts[1]!, 'nft delete table inet kt');
       await runInLabHost(hosts[2]!, 'nft delete table inet kt');

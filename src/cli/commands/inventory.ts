@@ -53,7 +53,7 @@ export function registerInventory(program: Command): void {
 }
 
 function describeTarget(ssh: SshTarget): string {
-  const via = ssh.jump ? ` via ${describeHops(ssh.jump)}` : ssh.proxyCommand ? ` via ProxyCommand (refused)` : '';
+  const via = ssh.jump ? ` via ${describeHops(ssh.jump)}` : ssh.proxyCommand ? ` via ProxyCommand "${ssh.proxyCommand}"` : '';
   return `${ssh.user}@${ssh.host}:${ssh.port}${via}`;
 }
 
@@ -72,7 +72,7 @@ function settingRows(host: ResolvedHost): string[][] {
     ['ssh.identity_file', host.ssh.identityFiles.join(', ') || '(none)'],
     ['ssh.agent', host.ssh.agent ? 'yes' : 'no'],
     ['ssh.jump', host.ssh.jump ? describeHops(host.ssh.jump) : '(none)'],
-    ['ssh.proxy_command', host.ssh.proxyCommand ? `${host.ssh.proxyCommand} (fleet refuses to connect: use ssh.jump)` : '(none)'],
+    ['ssh.proxy_command', host.ssh.proxyCommand ?? '(none)'],
     ['ssh.connect_timeout', host.ssh.connectTimeoutMs / 1000],
     ['ssh.host_timeout', (host.ssh.hostTimeoutMs ?? 0) / 1000],
     ['ssh.host_key_checking', host.ssh.hostKeyChecking],

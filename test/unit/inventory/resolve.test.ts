@@ -79,7 +79,7 @@ describe('resolveHosts', () => {
     expect(inner.jump!.jump!.jump).toBeUndefined();
   });
 
-  it('keeps a ProxyCommand from ssh_config on the target, to be refused at connect rather than gone around', async () => {
+  it('keeps a ProxyCommand from ssh_config on the target, so the connection goes where ssh would go', async () => {
     const config = 'Host webalias\n  ProxyCommand ssh -W %h:%p gateway\nHost 10.0.0.9\n  ProxyCommand none\n';
     const { hosts } = await resolve([], config);
     expect(hosts.alias1!.ssh.proxyCommand).toBe('ssh -W %h:%p gateway');
