@@ -141,7 +141,7 @@ export class Connection {
     // node-ssh drops its error listener once connected; a later reset would then crash the whole
     // run. The command or upload in flight fails on the closed session instead, for this host only.
     ssh.connection?.on('error', () => {});
-    }
+  }
 
   private static async openJump(jump: SshTarget, options: OpenOptions): Promise<Connection> {
     try {
@@ -169,10 +169,9 @@ export class Connection {
       : bounded;
     const stdin = become && password ? `${password}\n${options.stdin ?? ''}` : options.stdin;
     let channel: ClientChannel | undefined;
-    let timer: NodeJS.Timeout | undefined;
     let failStep: (error: HostError) => void = () => {};
     const failed = new Promise<never>((_, reject) => (failStep = reject));
-    timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       // The remote `timeout` ends the command itself; stop waiting for it.
       channel?.close();
       failStep(new HostError('timeout', `command did not finish within ${timeoutMs / 1000}s: ${command.slice(0, 120)}`));
