@@ -161,7 +161,12 @@ describe.skipIf(labUnavailable)('host keys, jump chains, ProxyCommand and connec
   it('retries a refused connection with backoff while sshd restarts, and says how many attempts it took', async () => {
     const { file } = await writeLabInventory([hosts[0]!]);
     // Counts connection attempts (SYNs to port 22), so sshd comes back only once fleet was refused.
-    await runInLabHost(hosts[0]!, "systemctl stop ssh && nft add table inet ktr && nft add chain inet ktr input '{ type filter hook input priority 0; policy accept; }' && nft add rule inet ktr input tcp dport 22 tcp flags syn counter");
+    const setup = await runInLabHost(hosts[0]!, "systemctl stop ssh && nft add table inet ktr && nft add chain inet ktr input '{ type filter hook input priority 0; policy accept; }' && nft add rule inet ktr input tcp dport 22 tcp flags syn counter");
+    expect(setup.code, setup.stderr).toBe(0);
+    // Nothing listens on port 22 any more (a loaded machine may take a moment).
+    let listening = 'unknown';
+    for (const deadline = Date.now() + 10_000; listening !== '' && Date.now() < deadline; ) listening = (await runInLabHost(hosts[0]!, "ss -Hltn '( sport = :22 )'")).stdout.trim();
+    expect(listening).toBe('');
     const attemptsSeen = async () => Number(/packets (\d+)/.exec((await runInLabHost(hosts[0]!, 'nft list chain inet ktr input')).stdout)?.[1] ?? 0);
     try {
       const started = Date.now();
@@ -183,7 +188,8 @@ describe.skipIf(labUnavailable)('host keys, jump chains, ProxyCommand and connec
 
   it('gives up on a host whose sshd stays down after a bounded number of attempts, and reports them', async () => {
     const { file } = await writeLabInventory([hosts[0]!, hosts[1]!]);
-    await runInLabHost(hosts[0]!, 'systemctl stop ssh');
+    const stop = await runInLabHost(hosts[0]!, 'systemctl stop ssh');
+    expect(stop.code, stop.stderr).toBe(0);
     try {
       const started = Date.now();
       const run = await pingJson(file);
