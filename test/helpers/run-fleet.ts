@@ -18,18 +18,25 @@ export interface FleetRun {
   stderr: string;
 }
 
+export interface RunOptions {
+  timeoutMs?: number;
+  /** Another bin/fleet.js than this checkout's (an unpacked npm package, say). */
+  entry?: string;
+  cwd?: string;
+}
+
 /**
  * Runs the real `fleet` command as an operator would, and returns its exit code and output. A run that
  * outlives its timeout is killed, and the call fails saying so with what the run had printed, rather
  * than leaving a process behind a test that timed out.
  */
-export function runFleet(args: string[], env: Record<string, string> = {}, options: { timeoutMs?: number } = {}): Promise<FleetRun> {
+export function runFleet(args: string[], env: Record<string, string> = {}, options: RunOptions = {}): Promise<FleetRun> {
   const timeoutMs = options.timeoutMs ?? inject('runFleetTimeoutMs');
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [FLEET, ...args],
-      { env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 32 * 1024 * 1024, timeout: timeoutMs, killSignal: 'SIGKILL' },
+      [options.entry ?? FLEET, ...args],
+      { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 32 * 1024 * 1024, timeout: timeoutMs, killSignal: 'SIGKILL' },
       (error, stdout, stderr) => {
         if (error?.killed) {
           reject(new Error(`fleet ${args.join(' ')} did not finish within ${timeoutMs / 1000} s and was killed.\nstdout:\n${stdout}\nstderr:\n${stderr}`));
