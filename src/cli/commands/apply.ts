@@ -38,7 +38,7 @@ export function registerApply(program: Command): void {
       .option('-t, --tags <tags>', 'only tasks with one of these tags, comma-separated ("register" for the Prometheus step)')
       .option('--no-register', 'skip the Prometheus registration step'),
   ).action(async (inventoryFile: string, playbookNames: string[], options: ApplyOptions) => {
-    // This command's working modules load only when it runs, so `fleet --help` and the other commands start fast.
+    // Loaded when the command runs, not at start-up (see main.ts).
     const { loadHosts } = await import('../load-hosts.ts');
     const { buildPrograms, convergeHosts } = await import('../converge.ts');
     const { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } = await import('../registration.ts');

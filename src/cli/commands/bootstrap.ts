@@ -30,7 +30,7 @@ export function registerBootstrap(program: Command): void {
       .argument('<inventory>', 'inventory YAML file')
       .option('--no-apply', 'stop after the bootstrap; run fleet apply later'),
   ).action(async (inventoryFile: string, options: BootstrapOptions) => {
-    // This command's working modules load only when it runs, so `fleet --help` and the other commands start fast.
+    // Loaded when the command runs, not at start-up (see main.ts).
     const { loadHosts } = await import('../load-hosts.ts');
     const { bootstrapHosts, readAuthorizedKey } = await import('../../bootstrap/bootstrap.ts');
     const { buildPrograms, convergeHosts } = await import('../converge.ts');

@@ -38,7 +38,7 @@ export function registerCheck(program: Command): void {
       .option('--no-diff', 'leave the unified diffs of changed files out'),
   ).action(async (inventoryFile: string, playbookNames: string[], options: CheckOptions) => {
     const startedAt = new Date();
-    // This command's working modules load only when it runs, so `fleet --help` and the other commands start fast.
+    // Loaded when the command runs, not at start-up (see main.ts).
     const { loadHosts } = await import('../load-hosts.ts');
     const { buildPrograms, convergeHosts } = await import('../converge.ts');
     const { checkRegistrationInputs, runRegistration, withPrometheusServers } = await import('../registration.ts');

@@ -14,7 +14,7 @@ export function registerCloudInit(program: Command): void {
     .argument('<inventory>', 'inventory YAML file')
     .option('-l, --limit <pattern>', 'the hosts the VMs will be (they must share the deploy user, key and hardening)')
     .action(async (inventoryFile: string, options: { limit?: string }) => {
-      // This command's working modules load only when it runs, so `fleet --help` and the other commands start fast.
+      // Loaded when the command runs, not at start-up (see main.ts).
       const { loadHosts } = await import('../load-hosts.ts');
       const { readAuthorizedKey } = await import('../../bootstrap/bootstrap.ts');
       const { renderCloudInit } = await import('../../bootstrap/cloud-init.ts');

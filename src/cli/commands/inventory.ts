@@ -27,7 +27,7 @@ export function registerInventory(program: Command): void {
       .argument('<inventory>', 'inventory YAML file')
       .option('--host <name>', 'show the merged settings of one host and where each came from'),
   ).action(async (inventoryFile: string, options: InventoryOptions) => {
-    // This command's working modules load only when it runs, so `fleet --help` and the other commands start fast.
+    // Loaded when the command runs, not at start-up (see main.ts).
     const { loadSelectedHosts } = await import('../load-hosts.ts');
     const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     if (options.host) {

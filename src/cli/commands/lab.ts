@@ -45,7 +45,7 @@ export function registerLab(program: Command): void {
       const monitor = hosts.find((host) => host.name === MONITOR)!;
       await enableLabPrometheus(monitor);
       const mirrorUrl = await startLabMirror();
-      // yaml loads only here, so `fleet --help` starts fast.
+      // Loaded when the command runs, not at start-up (see main.ts).
       const { renderLabInventory } = await import('../../lab/lab-inventory.ts');
       await writeFile(options.inventory, renderLabInventory(hosts, { mirrorUrl, prometheusServers: [MONITOR] }));
       process.stdout.write(
@@ -69,6 +69,7 @@ export function registerLab(program: Command): void {
     .argument('<dir>')
     .option('--port <port>', 'port on the bridge', String(LAB_MIRROR_PORT))
     .action(async (dir: string, options: { port: string }) => {
+      // Loaded when the command runs, not at start-up (see main.ts).
       const { serveDirectory } = await import('../../lab/mirror.ts');
       const { url } = await serveDirectory(dir, LAB_GATEWAY, Number(options.port));
       process.stdout.write(`serving ${dir} at ${url}\n`);

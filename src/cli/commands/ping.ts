@@ -28,7 +28,7 @@ export function registerPing(program: Command): void {
       )
       .argument('<inventory>', 'inventory YAML file'),
   ).action(async (inventoryFile: string, options: CommonOptions) => {
-    // This command's working modules load only when it runs, so `fleet --help` and the other commands start fast.
+    // Loaded when the command runs, not at start-up (see main.ts).
     const { loadSelectedHosts } = await import('../load-hosts.ts');
     const { runOnHosts } = await import('../../engine/run-hosts.ts');
     const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });

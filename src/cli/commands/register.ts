@@ -11,7 +11,7 @@ interface RegisterOptions extends CommonOptions {
 }
 
 async function loadWithPrometheus(inventoryFile: string, options: CommonOptions): Promise<LoadedHosts> {
-    // This command's working modules load only when it runs, so `fleet --help` and the other commands start fast.
+  // Loaded when the command runs, not at start-up (see main.ts).
   const { loadHosts } = await import('../load-hosts.ts');
   const { checkRegistrationInputs } = await import('../registration.ts');
   const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
