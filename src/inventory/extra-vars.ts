@@ -24,9 +24,11 @@ export function parseExtraVars(pairs: readonly string[]): Record<string, unknown
   return vars;
 }
 
+/** Numbers and booleans are typed; text stays as typed (YAML would cut `a # b` at the comment). */
 function parseScalar(text: string): unknown {
   try {
     const value: unknown = parse(text);
+    if (typeof value === 'string' && !/^\s*["']/.test(text)) return text;
     return value === null || typeof value === 'object' ? text : value;
   } catch {
     return text;

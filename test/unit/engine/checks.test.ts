@@ -16,7 +16,7 @@ function fakeHost(answers: Record<string, [number, string]>) {
     async exec(command: string) {
       commands.push(command);
       // The one-round-trip form: `printf '\nMARKn\n' n; ( curl ... ) 2>&1` per check (a command may span lines).
-      const batched = [...command.matchAll(/printf '\\n(__fleet_part__)%d\\n' (\d+); \( ([\s\S]*?) \) 2>&1/g)];
+      const batched = [...command.matchAll(/printf '\\n(__fleet_part_\w+_)%d\\n' (\d+); \( ([\s\S]*?) \) 2>&1/g)];
       const stdout = batched.length ? batched.map((part) => `\n${part[1]}${part[2]}\n${answer(part[3]!)}`).join('') : answer(command);
       return { code: 0, stdout, stderr: '' };
     },
