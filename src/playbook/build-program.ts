@@ -2,6 +2,7 @@ import type { HostProgram } from '../engine/host-plan.ts';
 import { shellQuote } from '../connection/quote.ts';
 import { UsageError } from '../errors.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
+import { normaliseSources } from '../firewall/sources.ts';
 import { artifactResource } from '../resources/artifact.ts';
 import { directoryResource } from '../resources/directory.ts';
 import { fileResource } from '../resources/file.ts';
@@ -145,7 +146,8 @@ async function buildTask(task: Task, where: string, host: ResolvedHost, inventor
   }
   if (task.firewall) {
     const spec = render(task.firewall, 'firewall');
-    return { resource: firewallPortResource({ port: toPort(spec.port, `${where}.firewall.port`), sources: toList(spec.sources), state: spec.state, ...common }) };
+    const { sources, resolved } = await normaliseSources(toList(spec.sources), `${where}.firewall.sources`);
+    return { resource: firewallPortResource({ port: toPort(spec.port, `${where}.firewall.port`), sources, resolved, state: spec.state, ...common }) };
   }
   const spec = render(task.http_check!, 'http_check');
   const basicAuth = spec.basic_auth?.user ? { user: spec.basic_auth.user, passwordEnv: spec.basic_auth.password_env } : undefined;

@@ -22,7 +22,14 @@ function resourceKinds(expressions: boolean) {
     name: z.string().regex(/^[\w@.-]+\.(service|socket|timer|target|path)(\.d\/[\w.-]+\.conf)?$/, 'expected a unit name like node_exporter.service or alloy.service.d/override.conf'),
     src: z.string().min(1),
   });
-  const user = z.strictObject({ name: account, group: account.optional(), groups: z.array(account).default([]), home: absolutePath.optional() });
+  const user = z.strictObject({
+    name: account,
+    group: account.optional(),
+    groups: z.array(account).default([]),
+    home: absolutePath.optional(),
+    /** Change the account even when it is an existing login account (root or UID_MIN and up). */
+    force: z.boolean().default(false),
+  });
   const artifact = z.strictObject({
     name: z.string().regex(/^[\w.-]+$/),
     url: z.string().min(1),

@@ -1,3 +1,4 @@
+import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { Change, Resource } from './types.ts';
 
@@ -9,6 +10,8 @@ export interface SystemUserSpec {
   groups: string[];
   /** Created (mode 0750) only when given; otherwise the account has no home. */
   home?: string;
+  /** Change the account even when it is a login account (root or a UID from UID_MIN up). */
+  force?: boolean;
   tags?: string[];
 }
 
@@ -22,14 +25,28 @@ export function systemUserResource(spec: SystemUserSpec): Resource {
   return {
     id,
     tags: spec.tags ?? [],
-    facts: () => [{ key, command: `getent passwd ${shellQuote(spec.name)} || echo absent; id -gn ${shellQuote(spec.name)} 2>/dev/null; id -Gn ${shellQuote(spec.name)} 2>/dev/null` }],
+    facts: () => [
+      {
+        key,
+        command: `getent passwd ${shellQuote(spec.name)} || echo absent; id -gn ${shellQuote(spec.name)} 2>/dev/null || echo; id -Gn ${shellQuote(spec.name)} 2>/dev/null || echo; awk '$1 == "UID_MIN" { print $2 }' /etc/login.defs 2>/dev/null`,
+      },
+    ],
     plan(facts): Change {
-      const [passwd = 'absent', primary = '', all = ''] = (facts.raw.get(key) ?? '').trim().split('\n');
+      const [passwd = 'absent', primary = '', all = '', uidMinText = ''] = (facts.raw.get(key) ?? '').trim().split('\n');
       if (passwd === 'absent') {
         const extras = spec.groups.length ? `, in ${spec.groups.join(', ')}` : '';
         return { resource: id, action: 'create', reason: `new system user, group ${spec.group}${extras}, ${spec.home ? `home ${spec.home}` : 'no home'}, no login shell` };
       }
       const fields = passwd.split(':');
+      // Turning a person's or the deploy account's shell into nologin locks them (and fleet) out.
+      const uid = Number(fields[2]);
+      const uidMin = Number(uidMinText) || 1000;
+      if (!spec.force && (uid === 0 || (uid >= uidMin && uid !== 65534))) {
+        throw new HostError(
+          'command',
+          `${id}: "${spec.name}" is an existing login account (uid ${uid}); fleet changes only system accounts, as it would set its shell to nologin. Choose another name, or set force: true on the task's user: to change it anyway`,
+        );
+      }
       const differences: string[] = [];
       if (primary !== spec.group) differences.push(`primary group ${primary} -> ${spec.group}`);
       const member = all.split(' ');
