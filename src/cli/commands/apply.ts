@@ -10,6 +10,7 @@ import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import { loadHosts } from '../load-hosts.ts';
 import { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } from '../registration.ts';
+import { diffReplacer } from '../output-diffs.ts';
 import { renderChanges } from '../render-changes.ts';
 import { formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
@@ -56,7 +57,7 @@ export function registerApply(program: Command): void {
     const registration = register ? await runRegistration(loaded, { ...run, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
 
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration }, diffReplacer(options.diff === true), 2)}\n`);
     } else {
       const details = outcomes.map((outcome) => renderChanges(outcome.host, outcome.result?.changes ?? [], options.diff === true)).filter(Boolean);
       if (details.length) process.stdout.write(`${details.join('\n')}\n`);

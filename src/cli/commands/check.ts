@@ -10,6 +10,7 @@ import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { buildPrograms, convergeHosts } from '../converge.ts';
 import { loadHosts } from '../load-hosts.ts';
 import { checkRegistrationInputs, runRegistration, withPrometheusServers } from '../registration.ts';
+import { diffReplacer } from '../output-diffs.ts';
 import { unifiedDiff } from '../render-changes.ts';
 import { formatSeconds } from '../reporter.ts';
 import { formatTable } from '../table.ts';
@@ -28,7 +29,7 @@ export function registerCheck(program: Command): void {
       .summary('read-only drift check: what no longer matches the inventory (for cron, timers, CI and alerts)')
       .description(
         'Plans exactly as apply does and writes nothing anywhere: no files, restarts, firewall changes or reloads on hosts or on ' +
-          'Prometheus. Reports per host and resource what differs (binary hash, config diff with secrets masked, service stopped or ' +
+          'Prometheus. Reports per host and resource what differs, in words (binary hash, content differs, service stopped or ' +
           'disabled, port closed, target missing or down in Prometheus, endpoint not answering, host unreachable). Repair with fleet apply.\n\n' +
           'Exit codes: 0 no drift; 2 drift found (also when other hosts were unreachable); 3 a host answered but could not be checked ' +
           '(sudo refused, a command failed); 4 hosts unreachable and no drift elsewhere; 1 bad inventory or arguments.\n\n' +
@@ -38,7 +39,7 @@ export function registerCheck(program: Command): void {
       .argument('<inventory>', 'inventory YAML file')
       .argument('[playbooks...]', 'playbooks to check against (default: site)')
       .option('--metrics-file <path>', 'also write the result in Prometheus text format (atomically), for the textfile collector')
-      .option('--no-diff', 'leave the unified diffs of changed files out'),
+      .option('-D, --diff', 'also show the unified diff of each changed file (credentials masked; sensitive files hidden); without it only what differs, in words', false),
   ).action(async (inventoryFile: string, playbookNames: string[], options: CheckOptions) => {
     const startedAt = new Date();
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
@@ -55,7 +56,7 @@ export function registerCheck(program: Command): void {
         throw new ExternalError(`cannot write the metrics file ${options.metricsFile}: ${error.message}`);
       });
     }
-    process.stdout.write(options.json ? `${JSON.stringify({ command: 'check', exitCode: driftExitCode(report), ...report }, null, 2)}\n` : renderDriftReport(report, options.diff));
+    process.stdout.write(options.json ? `${JSON.stringify({ command: 'check', exitCode: driftExitCode(report), ...report }, diffReplacer(options.diff), 2)}\n` : renderDriftReport(report, options.diff));
     process.exitCode = driftExitCode(report);
   });
 }
