@@ -28,7 +28,8 @@ export function describeIssues(source: YamlSource, schema: z.ZodType, issues: re
 }
 
 export function formatPath(path: Path): string {
-  return path.length === 0 ? '(top level)' : path.map((segment) => String(segment)).join('.');
+  // A key that is empty, has spaces or dots is quoted, so the path still reads as one.
+  return path.length === 0 ? '(top level)' : path.map((segment) => (typeof segment === 'number' || /^[^\s."]+$/.test(segment) ? String(segment) : JSON.stringify(segment))).join('.');
 }
 
 function expectation(issue: z.core.$ZodIssue): string {
