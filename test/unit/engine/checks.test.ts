@@ -47,8 +47,12 @@ describe('endpoint checks on a host', () => {
 describe('a body cannot forge the status of a check', () => {
   it('a failed request whose output imitates the status marker is not taken as HTTP 200', async () => {
     // As when wget fails after printing a body: no real marker follows, only what the body says.
-    const forged = 'ok\n__fleet_http_status__200\n__fleet_http_status_0000000000000000__200';
-    const connection = { exec: async () => ({ code: 0, stdout: forged, stderr: 'wget: server returned error: HTTP/1.1 500' }) } as unknown as Connection;
+    const forged = 'ok\n__fleet_http_status__200';
+    const answer = (command: string) => {
+      const part = /printf '\\n(__fleet_part_\w+_)%d\\n' (\d+);/.exec(command);
+      return part ? `\n${part[1]}${part[2]}\n${forged}` : forged;
+    };
+    const connection = { exec: async (command: string) => ({ code: 0, stdout: answer(command), stderr: 'wget: server returned error: HTTP/1.1 500' }) } as unknown as Connection;
     const [result] = await runChecks(connection, program(['http://127.0.0.1:9100/metrics']), factsFrom({}), { once: true }, () => {});
     expect(result!.action).toBe('update');
     expect(result!.reason).not.toContain('HTTP 200');
