@@ -57,13 +57,13 @@ export function systemUserResource(spec: SystemUserSpec): Resource {
       return differences.length === 0 ? { resource: id, action: 'same', reason: 'exists with the right groups and no login shell' } : { resource: id, action: 'update', reason: differences.join(', ') };
     },
     async apply(connection, change) {
-      const ensureGroup = `getent group ${shellQuote(spec.group)} >/dev/null || ${shellCommand('groupadd', '--system', spec.group)}`;
+      const ensureGroup = `getent group ${shellQuote(spec.group)} >/dev/null || ${shellCommand('groupadd', '--system', '--', spec.group)}`;
       const supplementary = spec.groups.length ? ['--groups', spec.groups.join(',')] : [];
       const home = spec.home ? ['--home-dir', spec.home, '--create-home'] : ['--home-dir', NO_HOME, '--no-create-home'];
       const command =
         change.action === 'create'
-          ? shellCommand('useradd', '--system', '--gid', spec.group, ...supplementary, ...home, '--shell', NOLOGIN, spec.name)
-          : shellCommand('usermod', '--gid', spec.group, ...(spec.groups.length ? ['--append', '--groups', spec.groups.join(',')] : []), ...(spec.home ? ['--home', spec.home] : []), '--shell', NOLOGIN, spec.name);
+          ? shellCommand('useradd', '--system', '--gid', spec.group, ...supplementary, ...home, '--shell', NOLOGIN, '--', spec.name)
+          : shellCommand('usermod', '--gid', spec.group, ...(spec.groups.length ? ['--append', '--groups', spec.groups.join(',')] : []), ...(spec.home ? ['--home', spec.home] : []), '--shell', NOLOGIN, '--', spec.name);
       const homeMode = spec.home ? ` && ${shellCommand('chmod', '0750', spec.home)}` : '';
       await connection.execChecked(id, `${ensureGroup} && ${command}${change.action === 'create' ? homeMode : ''}`, { sudo: true });
     },

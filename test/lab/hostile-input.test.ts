@@ -138,6 +138,8 @@ describe.skipIf(labUnavailable)('hostile and careless input never reaches a root
       await runFleet(['register', file, '--check', '--diff', '--json'], env),
       await runFleet(['check', file, '--diff', '--metrics-file', metrics, '-e', 'alloy.port=12346'], env),
       await runFleet(['check', file, '--json', '-e', 'alloy.port=12346'], env),
+      // Exactly what `fleet schedule` runs; its stdout and stderr are what the journal keeps.
+      await runFleet(['check', file, '--metrics-file', metrics, '-e', 'alloy.port=12346'], env),
     ];
     expect(runs[0]!.code, runs[0]!.stdout + runs[0]!.stderr).toBe(0);
     const outputs = [...runs.flatMap((run) => [run.stdout, run.stderr]), await readFile(metrics, 'utf8')];
@@ -147,6 +149,8 @@ describe.skipIf(labUnavailable)('hostile and careless input never reaches a root
     expect(words.drift.length).toBeGreaterThan(0);
     expect(words.drift.every((item) => item.diff === undefined)).toBe(true);
     expect(runs[4]!.stdout).toContain('---');
+    expect(runs[6]!.stdout).toContain('content differs');
+    expect(runs[6]!.stdout).not.toContain('---');
     // The Prometheus side holds the password only in its root:prometheus file.
     expect(await onHost(0, 'cat /etc/prometheus/fleet-node.password')).toBe(secrets.NE_PASSWORD);
   });
