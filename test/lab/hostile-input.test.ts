@@ -131,18 +131,19 @@ describe.skipIf(labUnavailable)('hostile and careless input never reaches a root
     await writeFile(file, text);
     const env = { ...mirror.env, ...secrets };
     const metrics = join(dir, 'fleet.prom');
-    const runs = [
-      await runFleet(['apply', file, '--diff'], env),
-      await runFleet(['apply', file, '--json', '--diff'], env),
-      await runFleet(['apply', file, '--check', '--diff', '--json', '-e', 'alloy.port=12346'], env),
-      await runFleet(['register', file, '--check', '--diff', '--json'], env),
-      await runFleet(['check', file, '--diff', '--metrics-file', metrics, '-e', 'alloy.port=12346'], env),
-      await runFleet(['check', file, '--json', '-e', 'alloy.port=12346'], env),
+    const applied = [await runFleet(['apply', file, '--diff'], env), await runFleet(['apply', file, '--json', '--diff'], env)];
+    // Read-only runs, in parallel: a plan with a difference (-e alloy.port), registration, and checks.
+    const readOnly = await Promise.all([
+      runFleet(['apply', file, '--check', '--diff', '--json', '-e', 'alloy.port=12346'], env),
+      runFleet(['register', file, '--check', '--diff', '--json'], env),
+      runFleet(['check', file, '--diff', '--metrics-file', metrics, '-e', 'alloy.port=12346'], env),
+      runFleet(['check', file, '--json', '-e', 'alloy.port=12346'], env),
       // Exactly what `fleet schedule` runs; its stdout and stderr are what the journal keeps.
-      await runFleet(['check', file, '--metrics-file', metrics, '-e', 'alloy.port=12346'], env),
-    ];
+      runFleet(['check', file, '--metrics-file', `${metrics}.scheduled`, '-e', 'alloy.port=12346'], env),
+    ]);
+    const runs = [...applied, ...readOnly];
     expect(runs[0]!.code, runs[0]!.stdout + runs[0]!.stderr).toBe(0);
-    const outputs = [...runs.flatMap((run) => [run.stdout, run.stderr]), await readFile(metrics, 'utf8')];
+    const outputs = [...runs.flatMap((run) => [run.stdout, run.stderr]), await readFile(metrics, 'utf8'), await readFile(`${metrics}.scheduled`, 'utf8')];
     for (const output of outputs) for (const secret of Object.values(secrets)) expect(output).not.toContain(secret);
     // The check without --diff names the difference in words only: no file contents.
     const words = JSON.parse(runs[5]!.stdout) as { drift: { resource: string; diff?: unknown }[] };
@@ -153,5 +154,5 @@ describe.skipIf(labUnavailable)('hostile and careless input never reaches a root
     expect(runs[6]!.stdout).not.toContain('---');
     // The Prometheus side holds the password only in its root:prometheus file.
     expect(await onHost(0, 'cat /etc/prometheus/fleet-node.password')).toBe(secrets.NE_PASSWORD);
-  });
+  }, 400_000);
 });
