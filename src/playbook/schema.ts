@@ -30,10 +30,12 @@ function resourceKinds(expressions: boolean) {
     /** Change the account even when it is an existing login account (root or UID_MIN and up). */
     force: z.boolean().default(false),
   });
+  // Once rendered, a URL must be one (curl and the controller's fetch get nothing else).
+  const url = expressions ? z.string().min(1) : z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
   const artifact = z.strictObject({
     name: z.string().regex(/^[\w.-]+$/),
-    url: z.string().min(1),
-    checksums_url: z.string().optional(),
+    url,
+    checksums_url: url.optional(),
     sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase sha256')).optional(),
     member: z.string().min(1),
     dest: absolutePath,
@@ -53,7 +55,7 @@ function resourceKinds(expressions: boolean) {
     state: z.enum(['present', 'absent']).default('present'),
   });
   const httpCheck = z.strictObject({
-    url: z.string().min(1),
+    url,
     /** host, controller, or the name of another inventory host. */
     from: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected host, controller or an inventory host name').default('host'),
     status: z.number().int().default(200),

@@ -28,6 +28,8 @@ describe('values rendered from {{ }} meet the rules of literal ones', () => {
     ['a user named -o', '  - user: { name: "{{vars.user}}" }\n', { user: '-o' }, 'tasks.0.user.name: expected a user or group name, but for host web1 it renders to "-o"'],
     ['an owner with a shell command', '  - file: { path: /etc/x, content: y, owner: "{{vars.owner}}" }\n', { owner: 'root; reboot' }, 'tasks.0.file.owner: expected a user or group name'],
     ['a port that is not a number', '  - firewall: { port: "{{vars.port}}" }\n', { port: '22 accept' }, 'tasks.0.firewall.port: expected a number'],
+    ['a URL that is not http(s)', '  - http_check: { url: "{{vars.u}}" }\n', { u: 'file:///etc/shadow' }, 'tasks.0.http_check.url: expected an http(s) URL, but for host web1 it renders to "file:///etc/shadow"'],
+    ['an artifact URL that is no URL', '  - artifact: { name: x, url: "{{vars.u}}", member: x, dest: /usr/local/bin/x }\n', { u: '-K /etc/shadow' }, 'tasks.0.artifact.url: expected an http(s) URL'],
     ['a rendered {{ left over', '  - directory: { path: "{{vars.dir}}" }\n', { dir: '{{x}}' }, 'tasks.0.directory.path: expected an absolute path'],
   ])('refuses %s before connecting', async (_what, tasks, vars, message) => {
     const { error } = await build(tasks, vars);
