@@ -6,8 +6,9 @@ import type { ResolvedHost } from './resolve.ts';
 // The settings fleet's own playbooks and templates put into commands, unit files and configs. They are
 // checked once merged (defaults, groups, host, -e), so a value typed with -e meets the same rules as one
 // in the file. Unknown keys stay free: operators' own playbooks read their own variables.
-const absolutePathOrEmpty = z.string().regex(/^(\/[^\0\n"'`$\\]*)?$/, 'expected an absolute path without quotes, $ or backslashes (or empty)');
-const absolutePath = z.string().regex(/^\/[^\0\n"'`$\\]*$/, 'expected an absolute path without quotes, $ or backslashes');
+// These paths go into unit files' command lines too, where a space would split the argument.
+const absolutePathOrEmpty = z.string().regex(/^(\/[^\0\s"'`$\\]*)?$/, 'expected an absolute path without spaces, quotes, $ or backslashes (or empty)');
+const absolutePath = z.string().regex(/^\/[^\0\s"'`$\\]*$/, 'expected an absolute path without spaces, quotes, $ or backslashes');
 const version = z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/, 'expected a release version like 1.12.1');
 const listenAddress = z.string().refine((value) => isIP(value) !== 0 || value === '', 'expected an IP address to listen on (0.0.0.0 for all)');
 const port = z.coerce.number().int().min(1).max(65535);

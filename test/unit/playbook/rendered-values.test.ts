@@ -87,3 +87,11 @@ describe('fleet variables are checked once merged, whichever layer set them', ()
     await expect(loadPlaybooks(['site'], '/nonexistent')).resolves.toHaveLength(3);
   });
 });
+
+describe('paths that end up in a unit file command line', () => {
+  it('refuses a textfile directory with a space (it would split ExecStart’s argument)', async () => {
+    const inventory = 'hosts:\n  web1:\n    address: 192.0.2.1\n';
+    const error = await loadHosts(join(writeTempFiles({ 'inv.yaml': inventory }), 'inv.yaml'), { extraVars: ['node_exporter.textfile_directory=/var/lib/x --collector.disable-defaults'] }).catch((caught: Error) => caught.message);
+    expect(error).toContain('vars.node_exporter.textfile_directory (set by -e): expected an absolute path without spaces');
+  });
+});
