@@ -15,9 +15,11 @@ export function maskCredentials(text: string): string {
   return text.replace(CREDENTIAL, (_all, key: string) => `${key}${MASKED}`).replace(URL_PASSWORD, (_all, head: string) => `${head}${MASKED}@`);
 }
 
-/** A JSON.stringify replacer: `diff` objects dropped without --diff, masked with it. */
+/** A JSON.stringify replacer: `diff` objects dropped without --diff, masked with it; error messages masked. */
 export function diffReplacer(withDiff: boolean) {
   return (key: string, value: unknown): unknown => {
+    // A validator's error (alloy validate, promtool) may quote the offending config line.
+    if (key === 'message' && typeof value === 'string') return maskCredentials(value);
     if (key !== 'diff' || value === null || typeof value !== 'object' || !('after' in value)) return value;
     if (!withDiff) return undefined;
     const { before, after } = value as { before: string; after: string };

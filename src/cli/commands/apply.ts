@@ -10,10 +10,10 @@ import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import { loadHosts } from '../load-hosts.ts';
 import { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } from '../registration.ts';
-import { diffReplacer } from '../output-diffs.ts';
 import { renderChanges } from '../render-changes.ts';
 import { formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
+import { diffReplacer, maskCredentials } from '../output-diffs.ts';
 
 interface ApplyOptions extends CommonOptions {
   check?: boolean;
@@ -75,7 +75,7 @@ function renderRecap(outcomes: readonly HostOutcome<{ changes: Change[] }>[], ch
     `ok=${count(outcome.result?.changes, false)}`,
     `${check ? 'would change' : 'changed'}=${count(outcome.result?.changes, true)}`,
     formatSeconds(outcome.durationMs),
-    outcome.error ? color.red(`${outcome.error.step}: ${outcome.error.message.split('\n')[0]}`) : '',
+    outcome.error ? color.red(`${outcome.error.step}: ${maskCredentials(outcome.error.message.split('\n')[0]!)}`) : '',
   ]);
   return `\n${color.bold(check ? 'CHECK RECAP (nothing was changed)' : 'APPLY RECAP')}\n${formatTable(rows)}`;
 }

@@ -10,7 +10,7 @@ import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { buildPrograms, convergeHosts } from '../converge.ts';
 import { loadHosts } from '../load-hosts.ts';
 import { checkRegistrationInputs, runRegistration, withPrometheusServers } from '../registration.ts';
-import { diffReplacer } from '../output-diffs.ts';
+import { diffReplacer, maskCredentials } from '../output-diffs.ts';
 import { unifiedDiff } from '../render-changes.ts';
 import { formatSeconds } from '../reporter.ts';
 import { formatTable } from '../table.ts';
@@ -69,7 +69,7 @@ function renderDriftReport(report: DriftReport, withDiff: boolean): string {
   }
   const rows = report.hosts.map((host) => {
     const drifted = host.resources.filter((resource) => resource.drifted).length;
-    return [host.host, STATE_WORDS[host.state], host.state === 'drift' ? `${drifted} of ${host.resources.length} differ` : `${host.resources.length} checked`, formatSeconds(host.durationMs), host.error ? color.red(host.error.split('\n')[0]!) : ''];
+    return [host.host, STATE_WORDS[host.state], host.state === 'drift' ? `${drifted} of ${host.resources.length} differ` : `${host.resources.length} checked`, formatSeconds(host.durationMs), host.error ? color.red(maskCredentials(host.error.split('\n')[0]!)) : ''];
   });
   const verdict = report.drift.length ? color.yellow(`${report.drift.length} difference(s); fleet apply repairs them`) : color.green('no drift');
   return `${lines.length ? `${lines.join('\n')}\n` : ''}\n${color.bold('DRIFT CHECK (read-only: nothing was changed)')}\n${formatTable(rows)}\n${verdict}\n`;

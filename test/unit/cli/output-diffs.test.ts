@@ -17,6 +17,11 @@ describe('file contents in outputs', () => {
     expect(json.hosts[0]!.result.changes[0]!.diff).toEqual({ before: 'a\n', after: 'password: (masked)\n' });
   });
 
+  it('masks credentials that an error message quotes', () => {
+    const failed = { error: { step: 'command', message: 'write /etc/alloy/config.alloy: exit code 1: 12 | password = "hunter2"' } };
+    expect(JSON.stringify(failed, diffReplacer(false))).not.toContain('hunter2');
+  });
+
   it.each([
     ['    password: "hunter2"', '    password: (masked)'],
     ['  basic_auth: { username: u, password: hunter2 }', '  basic_auth: { username: u, password: (masked) }'],
