@@ -7,9 +7,6 @@ import { writeFileAtomically } from '../../local/write-atomic.ts';
 import { collectBecomePasswords } from '../become-passwords.ts';
 import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
-import { buildPrograms, convergeHosts } from '../converge.ts';
-import { loadHosts } from '../load-hosts.ts';
-import { checkRegistrationInputs, runRegistration, withPrometheusServers } from '../registration.ts';
 import { diffReplacer, maskCredentials } from '../output-diffs.ts';
 import { unifiedDiff } from '../render-changes.ts';
 import { formatSeconds } from '../reporter.ts';
@@ -42,6 +39,10 @@ export function registerCheck(program: Command): void {
       .option('-D, --diff', 'also show the unified diff of each changed file (credentials masked; sensitive files hidden); without it only what differs, in words', false),
   ).action(async (inventoryFile: string, playbookNames: string[], options: CheckOptions) => {
     const startedAt = new Date();
+    // Loaded when the command runs, not at start-up (see main.ts).
+    const { loadHosts } = await import('../load-hosts.ts');
+    const { buildPrograms, convergeHosts } = await import('../converge.ts');
+    const { checkRegistrationInputs, runRegistration, withPrometheusServers } = await import('../registration.ts');
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     const programs = await buildPrograms(loaded.selected, playbookNames, [], loaded, dirname(inventoryFile));
     checkRegistrationInputs(loaded);
