@@ -184,11 +184,19 @@ export class Connection {
       );
     };
     try {
-      const result = await Promise.race([this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel }), failed]);
+      // node-ssh decodes each packet on its own, which splits a multibyte character that straddles two
+      // packets into replacement characters: keep the bytes and decode each stream once, at the end.
+      const stdoutBytes: Buffer[] = [];
+      const stderrBytes: Buffer[] = [];
+      const result = await Promise.race([
+        this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel, onStdout: (chunk) => stdoutBytes.push(chunk), onStderr: (chunk) => stderrBytes.push(chunk) }),
+        failed,
+      ]);
       if (result.code === null && result.signal === null && !this.ssh.isConnected()) {
         throw new HostError('unreachable', `the SSH session to ${this.target.host} was lost while a command ran (no answer to keepalives, or the connection was cut): ${command.slice(0, 120)}`);
       }
-      let stderr = result.stderr;
+      const stdout = Buffer.concat(stdoutBytes).toString('utf8');
+      let stderr = Buffer.concat(stderrBytes).toString('utf8');
       if (become) {
         const marker = stderr.indexOf(`${SUDO_OK}\n`);
         if (marker < 0) {
@@ -197,7 +205,7 @@ export class Connection {
         }
         stderr = stderr.slice(0, marker) + stderr.slice(marker + SUDO_OK.length + 1);
       }
-      return { code: result.code ?? (result.signal ? 128 : 255), stdout: result.stdout, stderr };
+      return { code: result.code ?? (result.signal ? 128 : 255), stdout, stderr };
     } finally {
       clearTimeout(timer);
     }
