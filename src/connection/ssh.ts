@@ -191,7 +191,11 @@ export class Connection {
       const result = await Promise.race([
         this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel, onStdout: (chunk) => stdoutBytes.push(chunk), onStderr: (chunk) => stderrBytes.push(chunk) }),
         failed,
-      ]);
+      ]).catch((error: unknown) => {
+        // execCommand itself only fails when the session does (a keepalive timeout, a reset): that is the host's failure, not fleet's.
+        if (error instanceof HostError) throw error;
+        throw new HostError('unreachable', `the SSH session to ${this.target.host} was lost while a command ran (${(error as Error)?.message ?? String(error)}): ${command.slice(0, 120)}`);
+      });
       if (result.code === null && result.signal === null && !this.ssh.isConnected()) {
         throw new HostError('unreachable', `the SSH session to ${this.target.host} was lost while a command ran (no answer to keepalives, or the connection was cut): ${command.slice(0, 120)}`);
       }
