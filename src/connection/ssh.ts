@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { NodeSSH } from 'node-ssh';
 import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import type { SshTarget } from '../inventory/resolve.ts';
@@ -27,11 +27,19 @@ export interface OpenOptions {
   defaultTimeoutMs?: number;
 }
 
+/** What a session cost the host: commands run after connecting and bytes uploaded (for --json and the benchmark). */
+export interface ConnectionUsage {
+  commands: number;
+  uploadedBytes: number;
+}
+
 // Printed by the shell that sudo starts: its absence on stderr means sudo itself refused.
 const SUDO_OK = '__fleet_sudo_ok__';
 
 /** One SSH session per host for the whole run: exec, upload, close. */
 export class Connection {
+  readonly usage: ConnectionUsage = { commands: 0, uploadedBytes: 0 };
+
   private constructor(
     private readonly ssh: NodeSSH,
     readonly target: SshTarget,
@@ -97,6 +105,7 @@ export class Connection {
 
   /** Runs a shell command; a non-zero exit is a result, a refused sudo or a timeout is a HostError. */
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    this.usage.commands += 1;
     const become = options.sudo && this.target.user !== 'root' && (this.options.become?.enabled ?? true);
     const password = this.options.become?.password;
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs ?? 120_000;
@@ -146,11 +155,13 @@ export class Connection {
 
   /** Writes content to a remote path over SFTP, as the login user; fails if the session drops meanwhile. */
   async upload(content: string | Buffer, remotePath: string, mode = 0o600): Promise<void> {
+    this.usage.uploadedBytes += Buffer.byteLength(content);
     await this.withSftpUntilClosed(remotePath, (sftp, done) => sftp.writeFile(remotePath, content, { mode }, done));
   }
 
   /** Copies a local file (a release binary) without reading it into memory; same guarantees as upload. */
   async uploadFile(localPath: string, remotePath: string, mode = 0o600): Promise<void> {
+    this.usage.uploadedBytes += (await stat(localPath)).size;
     await this.withSftpUntilClosed(remotePath, (sftp, done) => sftp.fastPut(localPath, remotePath, { mode }, done));
   }
 

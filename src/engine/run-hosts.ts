@@ -47,6 +47,7 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
   } finally {
     connection?.close();
   }
+  if (connection) outcome.connection = { ...connection.usage };
   options.emit({ type: 'host-done', host: host.name, outcome });
   return outcome;
 }
