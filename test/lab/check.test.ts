@@ -11,7 +11,7 @@ import { useLabMirror } from './mirror.ts';
 interface CheckReport {
   exitCode: number;
   drift: { host: string; resource: string; reason: string }[];
-  hosts: { host: string; state: string }[];
+  hosts: { host: string; state: string; connection?: { commands: number; uploadedBytes: number } }[];
 }
 
 describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
@@ -51,6 +51,15 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
       child.stdin!.end(metrics);
     });
     expect(promtool).toBe('ok ');
+  });
+
+  it('a converged host costs one command after connecting, in apply and in check (counted on the SSH session)', async () => {
+    const apply = await runFleet(['apply', file, '--json'], mirror.env);
+    expect(apply.code, apply.stderr).toBe(0);
+    const applied = (JSON.parse(apply.stdout) as { hosts: { host: string; status: string; connection: unknown }[] }).hosts.find((host) => host.host === 'drift-a')!;
+    expect(applied).toMatchObject({ status: 'ok', connection: { commands: 1, uploadedBytes: 0 } });
+    const checked = await check();
+    expect(checked.report.hosts.find((host) => host.host === 'drift-a')).toMatchObject({ state: 'in-sync', connection: { commands: 1, uploadedBytes: 0 } });
   });
 
   it('detects every kind of tampering in words, writes nothing, and apply repairs it all', async () => {
