@@ -2,19 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { detectFirewall } from '../../../src/firewall/detect.ts';
 import { nftablesBackend } from '../../../src/firewall/nftables.ts';
 import { ufwBackend } from '../../../src/firewall/ufw.ts';
+import { firewalldBackend } from '../../../src/firewall/firewalld.ts';
 import { iptablesBackend } from '../../../src/firewall/iptables.ts';
 import { firewallPortResource } from '../../../src/resources/firewall-port.ts';
 import { factsFrom } from '../../helpers/facts.ts';
 
-const UFW_ACTIVE = `Status: active
-
-To                         Action      From
---                         ------      ----
-22/tcp                     ALLOW       Anywhere
-9100/tcp                   ALLOW       10.0.0.5                   # fleet 9100/tcp
-9100/tcp                   ALLOW       10.0.0.9                   # someone else
-12345/tcp                  ALLOW       Anywhere                   # fleet 12345/tcp
-12345/tcp (v6)             ALLOW       Anywhere (v6)              # fleet 12345/tcp
+// ufw.conf's ENABLED line, then the tuples of user.rules and user6.rules, as captured on a lab host.
+const hex = (text: string) => Buffer.from(text).toString('hex');
+const UFW_ACTIVE = `ENABLED=yes
+### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in
+### tuple ### allow tcp 9100 0.0.0.0/0 any 10.0.0.5 in comment=${hex('fleet 9100/tcp')}
+### tuple ### allow tcp 9100 0.0.0.0/0 any 10.0.0.9 in comment=${hex('someone else')}
+### tuple ### deny tcp 9100 0.0.0.0/0 any 10.0.0.7 in comment=${hex('fleet 9100/tcp')}
+### tuple ### allow tcp 12345 0.0.0.0/0 any 0.0.0.0/0 in comment=666c6565742031323334352f746370
+### tuple ### allow tcp 22 ::/0 any ::/0 in
+### tuple ### allow tcp 12345 ::/0 any ::/0 in comment=666c6565742031323334352f746370
+`;
+const FIREWALLD = `running
+public (active)
+  target: default
+  services: dhcpv6-client ssh
+  ports: 9300/tcp 8080/udp
+  forward-ports: 
+  source-ports: 9400/tcp
+  rich rules: 
+	rule family="ipv4" source address="10.213.0.1" port port="9400" protocol="tcp" accept
 `;
 const NFT = `table inet filter { # handle 1
 \tchain input { # handle 1
@@ -33,7 +45,7 @@ const IPTABLES = `-P INPUT ACCEPT
 -A INPUT -s 10.0.0.5/32 -p tcp -m tcp --dport 9100 -m comment --comment "fleet 9100/tcp" -j ACCEPT
 -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
 `;
-const none = { 'fw:ufw': 'Status: inactive\n', 'fw:firewalld': 'missing\n', 'fw:nft': '', 'fw:nftconf': 'missing\n', 'fw:iptables': '-P INPUT ACCEPT\n' };
+const none = { 'fw:ufw': 'ENABLED=no\n### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n', 'fw:firewalld': 'missing\n', 'fw:nft': '', 'fw:nftconf': 'missing\n', 'fw:iptables': '-P INPUT ACCEPT\n' };
 
 describe('firewall detection', () => {
   it('prefers the frontend (ufw) over the nftables and iptables rules it programs', () => {
@@ -56,6 +68,14 @@ describe('reading fleet\'s own rules', () => {
     const state = detectFirewall(new Map(Object.entries({ ...none, 'fw:ufw': UFW_ACTIVE })));
     expect(ufwBackend.current(state, 9100, 'fleet 9100/tcp').sources).toEqual(['10.0.0.5']);
     expect(ufwBackend.current(state, 12345, 'fleet 12345/tcp').sources).toEqual(['any']);
+  });
+
+  it('firewalld: an open port is open to all, a rich rule to its source', () => {
+    const state = detectFirewall(new Map(Object.entries({ ...none, 'fw:firewalld': FIREWALLD })));
+    expect(state.kind).toBe('firewalld');
+    expect(firewalldBackend.current(state, 9300, 'fleet 9300/tcp').sources).toEqual(['any']);
+    expect(firewalldBackend.current(state, 9400, 'fleet 9400/tcp').sources).toEqual(['10.213.0.1']);
+    expect(firewalldBackend.current(state, 8080, 'fleet 8080/tcp').sources).toEqual([]);
   });
 
   it('nftables and iptables: the source of each tagged rule', () => {
