@@ -42,6 +42,8 @@ export interface ConvergeRun {
   /** Plan only: read the hosts and report, write nothing. */
   check: boolean;
   diff: boolean;
+  /** Hash every installed binary in full, whatever fleet's records say. */
+  verifyHashes?: boolean;
   forks: number;
   passwords: ReadonlyMap<string, string>;
 }

@@ -26,7 +26,7 @@ export interface HostPlan {
  * Reads the host and decides; never writes. One round trip reads every fact and makes every check's
  * first attempt (read-only probes), so a converged host costs one command; one more per changed file with --diff.
  */
-export async function planHost(connection: Connection, program: HostProgram, options: { diff: boolean }): Promise<HostPlan> {
+export async function planHost(connection: Connection, program: HostProgram, options: { diff: boolean; verifyHashes?: boolean }): Promise<HostPlan> {
   const probed = program.checks.filter(({ check }) => check.firstAttempt);
   const probeKey = (index: number) => `probe:${index}`;
   const raw = await gatherFacts(connection, [
@@ -34,7 +34,7 @@ export async function planHost(connection: Connection, program: HostProgram, opt
     ...probed.map(({ check }, index) => ({ key: probeKey(index), command: check.firstAttempt!.command })),
     ...HOST_FACTS,
     ...program.resources.flatMap(({ resource }) => resource.facts()),
-  ]);
+  ], { verifyHashes: options.verifyHashes });
   const facts: Facts = { raw, host: parseHostFacts(raw) };
   const probes = new Map(probed.map(({ check }, index) => [check, raw.get(probeKey(index)) ?? ''] as const));
   const changes = await Promise.all(
@@ -53,12 +53,13 @@ export async function planHost(connection: Connection, program: HostProgram, opt
  * The whole run on one host: plan, and unless checking, apply, re-read and confirm; then the checks.
  * A host where nothing changes costs exactly one command: the checks use the probes of the plan's round trip.
  */
-export async function convergeHost(connection: Connection, program: HostProgram, run: { check: boolean; diff: boolean }, report: (step: string) => void, changes: Change[] = []): Promise<Change[]> {
+export async function convergeHost(connection: Connection, program: HostProgram, run: { check: boolean; diff: boolean; verifyHashes?: boolean }, report: (step: string) => void, changes: Change[] = []): Promise<Change[]> {
   report('facts');
-  const plan = await planHost(connection, program, { diff: run.diff });
+  const plan = await planHost(connection, program, { diff: run.diff, verifyHashes: run.verifyHashes });
   changes.push(...plan.changes);
   let probes = plan.probes;
   if (!run.check) {
+    await keepRecordsCurrent(connection, program, plan);
     changes.push(...(await applyHostPlan(connection, program, plan, report)));
     if (changes.some(isChange)) {
       report('re-check');
@@ -67,6 +68,12 @@ export async function convergeHost(connection: Connection, program: HostProgram,
   }
   changes.push(...(await runChecks(connection, program, plan.facts, { once: run.check, probes }, report)));
   return changes;
+}
+
+/** Runs the upkeep of unchanged resources (one command, and only when a record was stale). */
+async function keepRecordsCurrent(connection: Connection, program: HostProgram, plan: HostPlan): Promise<void> {
+  const commands = program.resources.flatMap(({ resource }, index) => (plan.changes[index]!.action === 'same' ? (resource.upkeep?.(plan.facts) ?? []) : []));
+  if (commands.length) await connection.execChecked('record installed binaries', commands.join(' && '), { sudo: true });
 }
 
 export const isChange = (change: Change) => change.action !== 'same' && change.action !== 'skip';

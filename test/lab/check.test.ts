@@ -91,6 +91,37 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
     expect(after.code, JSON.stringify(after.report.drift)).toBe(0);
   });
 
+  it('a binary replaced by another of the same size and mtime is still drift (ctime and inode changed), without re-hashing a converged host', async () => {
+    const binary = '/usr/local/bin/node_exporter';
+    const record = '/var/lib/fleet/artifacts/node_exporter.identity';
+    // fleet recorded the binary's identity and hash at install; a converged check trusts the record...
+    const recorded = await onHost(1, `cat ${record}`);
+    expect(recorded).toMatch(new RegExp(`^${binary}\\|\\d+\\|.+ [0-9a-f]{64}\\n$`));
+    await onHost(1, `sed -i 's/[0-9a-f]\\{64\\}$/${'0'.repeat(64)}/' ${record}`);
+    const trusting = await check();
+    expect(trusting.report.drift.map((item) => item.reason)).toEqual([expect.stringContaining('host has sha256 000000000000…')]);
+    // ...and --verify-hashes hashes in full, whatever the record says.
+    expect((await check('--verify-hashes')).code).toBe(0);
+    await onHost(1, `printf '%s' ${JSON.stringify(recorded)} > ${record}`);
+
+    // Same size (one byte changed in a copy), same mtime (touch -r), moved into place: no touch-visible change.
+    const sizeAndMtime = async () => onHost(1, `stat -c '%s %y' ${binary}`);
+    const before = await sizeAndMtime();
+    await onHost(1, [
+      `cp ${binary} /tmp/impostor`,
+      `printf 'X' | dd of=/tmp/impostor bs=1 seek=4096 conv=notrunc 2>/dev/null`,
+      `touch -r ${binary} /tmp/impostor`,
+      `mv /tmp/impostor ${binary}`,
+    ].join(' && '));
+    expect(await sizeAndMtime()).toBe(before);
+    const drifted = await check();
+    expect(drifted.code).toBe(2);
+    expect(drifted.report.drift.map((item) => `${item.host} ${item.resource}: ${item.reason}`)).toContainEqual(expect.stringMatching(/^drift-a artifact \/usr\/local\/bin\/node_exporter: binary differs \(host has sha256 \w+…, want sha256 \w+…\)/));
+    const repair = await runFleet(['apply', file], mirror.env);
+    expect(repair.code, repair.stdout).toBe(0);
+    expect((await check()).code).toBe(0);
+  });
+
   it('an unreachable host is reported without hiding drift on the others', async () => {
     const { file: withGhost } = await writeLabInventory(hosts, `hosts:\n  ghost:\n    address: 10.213.0.250\n    ssh: { connect_timeout: 2 }\n    vars: { prometheus_register: false }\n`, {
       mirrorUrl: mirror.url,

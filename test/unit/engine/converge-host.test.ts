@@ -23,18 +23,14 @@ function fakeHost(files: Record<string, string>, stopped: string[] = []) {
     if (command.includes('uname -m')) return 'x86_64\n';
     return '';
   };
-  const connection = {
-    async exec(command: string) {
+  const exec = async (command: string) => {
       commands.push(command);
       for (const started of command.matchAll(/systemctl (?:start|restart) '?([^' ]+)\.service/g)) running.add(started[1]!);
       const parts = [...command.matchAll(/printf '\\n(__fleet_part__)%d\\n' (\d+); \( ([\s\S]*?) \) 2>&1(?=\nprintf|$)/g)];
       const stdout = parts.length ? parts.map((part) => `\n${part[1]}${part[2]}\n${answer(part[3]!)}`).join('') : answer(command);
       return { code: 0, stdout, stderr: '' };
-    },
-    async execChecked(_step: string, command: string) {
-      return (await this.exec(command)).stdout;
-    },
-  } as unknown as Connection;
+  };
+  const connection = { exec, execChecked: async (_step: string, command: string) => (await exec(command)).stdout } as unknown as Connection;
   return { connection, commands };
 }
 
