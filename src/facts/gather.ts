@@ -10,6 +10,8 @@ export async function gatherFacts(connection: Connection, requests: readonly Fac
   const outputs = await runInOneRoundTrip(
     unique.map((request) => request.command),
     (script) => connection.execChecked('gather facts', preamble + script, { sudo: true }),
+    // Facts and probes only read, so they run side by side: the round trip lasts as long as its slowest read.
+    { parallel: true },
   );
   return new Map(unique.map((request, index) => [request.key, outputs[index]!]));
 }

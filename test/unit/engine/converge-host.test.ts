@@ -26,7 +26,8 @@ function fakeHost(files: Record<string, string>, stopped: string[] = []) {
   const exec = async (command: string) => {
       commands.push(command);
       for (const started of command.matchAll(/systemctl (?:start|restart) '?([^' ]+)\.service/g)) running.add(started[1]!);
-      const parts = [...command.matchAll(/printf '\\n(__fleet_part__)%d\\n' (\d+); \( ([\s\S]*?) \) 2>&1(?=\nprintf|$)/g)];
+      // Each part of the facts round trip, run one after the other or (as fleet sends it) in the background.
+      const parts = [...command.matchAll(/printf '\\n(__fleet_part__)%d\\n' (\d+); \( ([\s\S]*?) \) 2>&1(?=; \} >|\nprintf|$)/g)];
       const stdout = parts.length ? parts.map((part) => `\n${part[1]}${part[2]}\n${answer(part[3]!)}`).join('') : answer(command);
       return { code: 0, stdout, stderr: '' };
   };
