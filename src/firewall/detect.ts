@@ -25,7 +25,7 @@ export const FIREWALL_FACTS: FactRequest[] = [
     key: 'fw:firewalld',
     command: 'if systemctl is-active --quiet firewalld.service 2>/dev/null && command -v firewall-cmd >/dev/null; then echo running; firewall-cmd --list-all; else echo missing; fi',
   },
-  { key: 'fw:nft', command: 'if command -v nft >/dev/null; then nft -a list ruleset; else echo missing; fi' },
+  { key: 'fw:nft', command: 'if command -v nft >/dev/null; then nft -j list ruleset; else echo missing; fi' },
   { key: 'fw:nftconf', command: 'if [ -f /etc/nftables.conf ]; then echo present; grep -F \'comment "fleet \' /etc/nftables.conf || true; else echo missing; fi' },
   { key: 'fw:iptables', command: 'if command -v iptables >/dev/null; then iptables -S INPUT; else echo missing; fi' },
 ];

@@ -28,19 +28,20 @@ public (active)
   rich rules: 
 	rule family="ipv4" source address="10.213.0.1" port port="9400" protocol="tcp" accept
 `;
-const NFT = `table inet filter { # handle 1
-\tchain input { # handle 1
-\t\ttype filter hook input priority filter; policy drop;
-\t\tip saddr 10.0.0.5 tcp dport 9100 accept comment "fleet 9100/tcp" # handle 7
-\t\ttcp dport 22 accept # handle 4
-\t}
-}
-table ip filter { # handle 2
-\tchain INPUT { # handle 1
-\t\ttype filter hook input priority filter; policy accept;
-\t}
-}
-`;
+// `nft -j list ruleset` (nftables 1.0.6, Debian 12): the operator's inet input chain with one of fleet's
+// rules, and the chain iptables-nft made.
+const NFT = JSON.stringify({
+  nftables: [
+    { metainfo: { version: '1.0.6', release_name: 'Lester Gooch #5', json_schema_version: 1 } },
+    { table: { family: 'inet', name: 'filter', handle: 1 } },
+    { chain: { family: 'inet', table: 'filter', name: 'input', handle: 1, type: 'filter', hook: 'input', prio: 0, policy: 'drop' } },
+    { rule: { family: 'inet', table: 'filter', chain: 'input', handle: 7, comment: 'fleet 9100/tcp', expr: [{ match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: '10.0.0.5' } }, { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 9100 } }, { accept: null }] } },
+    { rule: { family: 'inet', table: 'filter', chain: 'input', handle: 8, comment: 'fleet 9100/tcp', expr: [{ match: { op: '==', left: { payload: { protocol: 'ip6', field: 'saddr' } }, right: { prefix: { addr: 'fd00::', len: 8 } } } }, { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 9100 } }, { accept: null }] } },
+    { rule: { family: 'inet', table: 'filter', chain: 'input', handle: 4, expr: [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 22 } }, { accept: null }] } },
+    { table: { family: 'ip', name: 'filter', handle: 2 } },
+    { chain: { family: 'ip', table: 'filter', name: 'INPUT', handle: 1, type: 'filter', hook: 'input', prio: 0, policy: 'accept' } },
+  ],
+});
 const IPTABLES = `-P INPUT ACCEPT
 -A INPUT -s 10.0.0.5/32 -p tcp -m tcp --dport 9100 -m comment --comment "fleet 9100/tcp" -j ACCEPT
 -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
@@ -55,6 +56,10 @@ describe('firewall detection', () => {
   it('finds the operator\'s nftables input chain and ignores the one iptables-nft made', () => {
     const state = detectFirewall(new Map(Object.entries({ ...none, 'fw:nft': NFT })));
     expect(state).toMatchObject({ kind: 'nftables', nftChain: { family: 'inet', table: 'filter', chain: 'input' } });
+  });
+
+  it('says what is wrong when nft prints no JSON', () => {
+    expect(() => detectFirewall(new Map(Object.entries({ ...none, 'fw:nft': 'table inet filter {\n' })))).toThrow('nft -j list ruleset did not print JSON');
   });
 
   it('reports iptables only when it filters something, and none otherwise', () => {
@@ -80,21 +85,22 @@ describe('reading fleet\'s own rules', () => {
 
   it('nftables and iptables: the source of each tagged rule', () => {
     const nft = detectFirewall(new Map(Object.entries({ ...none, 'fw:nft': NFT })));
-    expect(nftablesBackend.current(nft, 9100, 'fleet 9100/tcp').sources).toEqual(['10.0.0.5']);
+    expect(nftablesBackend.current(nft, 9100, 'fleet 9100/tcp').sources).toEqual(['10.0.0.5', 'fd00::/8']);
     const ipt = detectFirewall(new Map(Object.entries({ ...none, 'fw:iptables': IPTABLES })));
     expect(iptablesBackend.current(ipt, 9100, 'fleet 9100/tcp').sources).toEqual(['10.0.0.5']);
   });
 
   it('plans the difference between wanted and present sources, and says so when no firewall runs', () => {
     const resource = firewallPortResource({ port: 9100, sources: ['10.0.0.6'], state: 'present' });
-    expect(resource.plan(factsFrom({ ...none, 'fw:nft': NFT }))).toMatchObject({ action: 'update', reason: 'nftables: open to 10.0.0.5 -> open to 10.0.0.6' });
+    expect(resource.plan(factsFrom({ ...none, 'fw:nft': NFT }))).toMatchObject({ action: 'update', reason: 'nftables: open to 10.0.0.5, fd00::/8 -> open to 10.0.0.6' });
     expect(resource.plan(factsFrom(none))).toMatchObject({ action: 'same', reason: expect.stringContaining('no active firewall on the host') });
   });
 
   it('quotes every value it puts into the nftables script', () => {
     const state = detectFirewall(new Map(Object.entries({ ...none, 'fw:nft': NFT })));
-    const script = nftablesBackend.script(state, 9100, 'fleet 9100/tcp', { add: ['10.0.0.6'], remove: ['10.0.0.5'], desired: ['10.0.0.6'] });
-    expect(script).toContain("nft delete rule inet filter input handle 7");
+    const script = nftablesBackend.script(state, 9100, 'fleet 9100/tcp', { add: ['10.0.0.6'], remove: ['10.0.0.5', 'fd00::/8'], desired: ['10.0.0.6'] });
+    expect(script).toContain('nft delete rule inet filter input handle 7');
+    expect(script).toContain('nft delete rule inet filter input handle 8');
     expect(script).toContain(`nft 'insert rule inet filter input ip saddr 10.0.0.6 tcp dport 9100 accept comment "fleet 9100/tcp"'`);
   });
 });
