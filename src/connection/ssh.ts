@@ -206,6 +206,14 @@ function withRemoteTimeout(command: string, timeoutMs: number): string {
   return `if command -v timeout >/dev/null 2>&1; then timeout -s KILL ${seconds} sh -c ${quoted}; else sh -c ${quoted}; fi`;
 }
 
+// Every host of a run usually logs in with the same key: read each file once per run, not once per host.
+const identityFiles = new Map<string, Promise<Buffer | undefined>>();
+
+function readIdentityFile(file: string): Promise<Buffer | undefined> {
+  if (!identityFiles.has(file)) identityFiles.set(file, readFile(file).catch(() => undefined));
+  return identityFiles.get(file)!;
+}
+
 async function authenticationMethods(target: SshTarget, password: string | undefined) {
   const handlers: Record<string, unknown>[] = [];
   const methods: string[] = [];
@@ -214,12 +222,8 @@ async function authenticationMethods(target: SshTarget, password: string | undef
     methods.push('ssh-agent');
   }
   for (const file of target.identityFiles) {
-    let key: Buffer;
-    try {
-      key = await readFile(file);
-    } catch {
-      continue;
-    }
+    const key = await readIdentityFile(file);
+    if (!key) continue;
     handlers.push({ type: 'publickey', username: target.user, key });
     methods.push(`key ${file}`);
   }
