@@ -69,8 +69,10 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
   };
 
   /** Runs `systemctl VERB` and watches the unit until it runs (listening on its ports) or fails. */
-  const runAndConfirm = async (connection: Connection, verb: 'start' | 'restart') => {
-    const result = await connection.exec(startAndWatchScript(unit, verb, spec.ports), { sudo: true });
+  const runAndConfirm = async (connection: Connection, verb: 'start' | 'restart', before?: string) => {
+    const script = startAndWatchScript(unit, verb, spec.ports);
+    const failed = shellQuote(`systemctl ${spec.enabled ? 'enable' : 'disable'} failed`);
+    const result = await connection.exec(before ? `${before} || { echo ${failed}; exit 1; }\n${script}` : script, { sudo: true });
     if (result.code !== 0) throw new HostError('command', `${unit} did not stay up after ${verb} (${result.stdout.trim() || 'failed'})${await diagnose(connection, unit, spec.ports)}`);
   };
 
@@ -99,16 +101,20 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
       return { resource: id, action: 'update', reason: differences.join(', ') };
     },
     async apply(connection, _change, facts) {
-      await connection.execChecked(`${spec.enabled ? 'enable' : 'disable'} ${unit}`, shellCommand('systemctl', spec.enabled ? 'enable' : 'disable', '--quiet', unit), { sudo: true });
+      // --no-reload: systemd's reload after enable only refreshes which targets want the unit, which counts at the
+      // next boot; the unit itself is loaded (by the unit file's daemon-reload, or on demand by start).
+      const enablement = shellCommand('systemctl', spec.enabled ? 'enable' : 'disable', '--quiet', '--no-reload', unit);
       if (spec.state === 'stopped') {
-        await connection.execChecked(`stop ${unit}`, shellCommand('systemctl', 'stop', unit), { sudo: true });
+        await connection.execChecked(`${spec.enabled ? 'enable' : 'disable'} and stop ${unit}`, `${enablement} && ${shellCommand('systemctl', 'stop', unit)}`, { sudo: true });
         return;
       }
-      // The facts already say whether it runs; enabling does not start it.
+      // The facts already say whether it runs; enabling does not start it. Enable and start share one command.
       if (stateOf(facts).activeState !== 'active') {
-        await runAndConfirm(connection, 'start');
+        await runAndConfirm(connection, 'start', enablement);
         started = true;
+        return;
       }
+      await connection.execChecked(`${spec.enabled ? 'enable' : 'disable'} ${unit}`, enablement, { sudo: true });
     },
   };
 }

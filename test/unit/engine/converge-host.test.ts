@@ -67,8 +67,9 @@ describe('a converged host costs one command after connecting', () => {
     const { connection, commands } = fakeHost(built.files, ['app1']);
     const changes = await convergeHost(connection, built.program, { check: false, diff: false }, () => {});
     expect(changes.filter((change) => change.action !== 'same').map((change) => change.resource)).toEqual(['service app1']);
-    // facts, enable, start (confirmed by watching the unit), re-read with the probes.
-    expect(commands).toHaveLength(4);
-    expect(commands[3]).toContain('curl');
+    // facts, enable and start (confirmed by watching the unit), re-read with the probes.
+    expect(commands).toHaveLength(3);
+    expect(commands[1]).toMatch(/systemctl enable --quiet --no-reload app1\.service[\s\S]*systemctl start app1\.service/);
+    expect(commands[2]).toContain('curl');
   });
 });
