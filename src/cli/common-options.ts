@@ -14,7 +14,7 @@ export const DEFAULT_FORKS = 10;
 export function addSelectionOptions(command: Command): Command {
   return command
     .option('-l, --limit <pattern>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes (e.g. "web*,!web3")')
-    .option('-e, --extra-vars <key=value>', 'set a variable above every inventory level; repeatable; dots nest (-e node_exporter.port=9200)', collect, [])
+    .option('-e, --extra-vars <vars>', 'set variables above every inventory level; repeatable, later wins: key=value (dots nest, -e node_exporter.port=9200), @file.yaml (YAML or JSON) or an inline mapping (-e \'{"site": "lab"}\')', collect, [])
     .option('--json', 'print JSON on stdout for scripts instead of the table or recap (progress still goes to stderr)');
 }
 
