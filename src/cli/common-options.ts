@@ -6,6 +6,8 @@ export interface CommonOptions {
   forks: number;
   extraVars: string[];
   json?: boolean;
+  /** --retry-file PATH or --no-retry-file (false); commands that talk to hosts only. */
+  retryFile?: string | false;
 }
 
 export const DEFAULT_FORKS = 10;
@@ -20,7 +22,10 @@ export function addSelectionOptions(command: Command): Command {
 
 /** The selection options plus --forks, for every command that talks to hosts. */
 export function addHostOptions(command: Command): Command {
-  return addSelectionOptions(command).addOption(
+  return addSelectionOptions(command)
+    .option('--retry-file <path>', 'where to write the names of failed or unreachable hosts (default: next to the inventory, inventory.retry); rerun them with --limit @FILE')
+    .option('--no-retry-file', 'write no retry file')
+    .addOption(
       new Option('-f, --forks <n>', 'how many hosts to work on at once').default(DEFAULT_FORKS).argParser((value) => {
         const forks = Number(value);
         if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks ${value}: expected a whole number of at least 1`);
