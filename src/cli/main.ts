@@ -5,6 +5,7 @@ import { registerApply } from './commands/apply.ts';
 import { registerBootstrap } from './commands/bootstrap.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerCloudInit } from './commands/cloud-init.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerPing } from './commands/ping.ts';
@@ -37,6 +38,7 @@ registerBootstrap(program);
 registerCloudInit(program);
 registerSchedule(program);
 registerLab(program);
+registerCompletion(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,83 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runFleet } from '../../helpers/run-fleet.ts';
+import { writeTempFiles } from '../../helpers/temp-files.ts';
+
+const FLEET = fileURLToPath(new URL('../../../bin/fleet.js', import.meta.url));
+const INVENTORY = 'hosts:\n  db1: { address: 10.0.0.9 }\ngroups:\n  web:\n    hosts:\n      web1: { address: 10.0.0.1 }\n      web2: { address: 10.0.0.2 }\n  workers:\n    hosts:\n      batch1: { address: 10.0.0.5 }\n';
+const has = (shell: string) => spawnSync(shell, ['--version'], { stdio: 'ignore' }).status === 0;
+
+function inventoryDir(): string {
+  const dir = writeTempFiles({ 'inv.yaml': INVENTORY });
+  mkdirSync(join(dir, 'playbooks'));
+  writeFileSync(join(dir, 'playbooks', 'hardening.yaml'), 'tasks: []\n');
+  return dir;
+}
+
+/** The candidates the hidden command gives for `fleet WORDS…` with the cursor on the last word. */
+async function complete(dir: string, ...words: string[]): Promise<string[]> {
+  const run = await runFleet(['__complete', '--', String(words.length - 1), ...words], {}, { cwd: dir });
+  expect(run.code, run.stderr).toBe(0);
+  return run.stdout.split('\n').filter(Boolean);
+}
+
+/** Runs bash's completion function as <TAB> would, with COMP_WORDS set, and returns COMPREPLY. */
+function bashComplete(script: string, dir: string, words: string[]): string[] {
+  const program = [
+    `fleet() { ${JSON.stringify(process.execPath)} ${JSON.stringify(FLEET)} "$@"; }`,
+    script,
+    `COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}`,
+    '_fleet_complete',
+    'printf "%s\\n" "${COMPREPLY[@]}"',
+  ].join('\n');
+  return execFileSync('bash', ['-c', program], { cwd: dir, encoding: 'utf8' }).split('\n').filter(Boolean);
+}
+
+describe('fleet completion', () => {
+  it('prints a bash script that bash accepts and that registers the completion of fleet', async () => {
+    const { stdout, code } = await runFleet(['completion', 'bash']);
+    expect(code).toBe(0);
+    expect(spawnSync('bash', ['-n'], { input: stdout }).status).toBe(0);
+    const registered = execFileSync('bash', ['-c', `${stdout}\ncomplete -p fleet`], { encoding: 'utf8' });
+    expect(registered).toContain('-F _fleet_complete');
+    expect(registered.trim().endsWith(' fleet')).toBe(true);
+  });
+
+  it('completes host names after --limit from the inventory, through bash itself', async () => {
+    const dir = inventoryDir();
+    const script = (await runFleet(['completion', 'bash'])).stdout;
+    expect(bashComplete(script, dir, ['fleet', 'apply', 'inv.yaml', '--limit', 'w'])).toEqual(['web1', 'web2', 'web', 'workers']);
+    expect(bashComplete(script, dir, ['fleet', 'ap'])).toEqual(['apply']);
+  });
+
+  it('completes commands, options from the command definitions, playbooks, hosts and patterns', async () => {
+    const dir = inventoryDir();
+    expect(await complete(dir, 'ch')).toEqual(['check']);
+    expect(await complete(dir, 'completion', '')).toEqual(['bash', 'zsh', 'fish']);
+    expect(await complete(dir, 'apply', 'inv.yaml', '--li')).toEqual(['--limit']);
+    expect(await complete(dir, 'apply', 'inv.yaml', '--')).toEqual(expect.arrayContaining(['--check', '--diff', '--tags', '--forks', '--extra-vars', '--retry-file', '--no-register', '--help']));
+    expect(await complete(dir, 'check', 'inv.yaml', '--metrics-file', '')).toEqual([]); // the shell completes file names
+    expect(await complete(dir, 'apply', 'inv.yaml', '')).toEqual(expect.arrayContaining(['hardening', 'site', 'node-exporter', 'alloy']));
+    expect(await complete(dir, 'apply', 'inv.yaml', '-f', '5', 'site', 'h')).toEqual(['hardening']);
+    expect(await complete(dir, 'ping', 'inv.yaml', '-l', 'web1,!w')).toEqual(['web1,!web1', 'web1,!web2', 'web1,!web', 'web1,!workers']);
+    expect(await complete(dir, 'remove', 'inv.yaml', 'b')).toEqual(['batch1']);
+    expect(await complete(dir, 'ping', '')).toEqual([]); // the inventory: a file name
+    expect(await complete(dir, '__')).toEqual([]); // the hidden command stays hidden
+  });
+
+  it.skipIf(!has('zsh'))('prints a zsh script that zsh parses', async () => {
+    const { stdout } = await runFleet(['completion', 'zsh']);
+    expect(spawnSync('zsh', ['-n'], { input: stdout }).status).toBe(0);
+  });
+
+  it.skipIf(!has('fish'))('prints a fish script that fish parses', async () => {
+    const { stdout } = await runFleet(['completion', 'fish']);
+    const file = join(writeTempFiles({ 'fleet.fish': stdout }), 'fleet.fish');
+    const check = spawnSync('fish', ['--no-execute', file], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+});
