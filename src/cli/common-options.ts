@@ -26,7 +26,7 @@ export function addHostOptions(command: Command): Command {
     .option('--retry-file <path>', 'where to write the names of failed or unreachable hosts (default: next to the inventory, inventory.retry); rerun them with --limit @FILE')
     .option('--no-retry-file', 'write no retry file')
     .addOption(
-      new Option('-f, --forks <n>', 'how many hosts to work on at once').default(DEFAULT_FORKS).argParser((value) => {
+      new Option('-f, --forks <n>', 'how many hosts to work on at once (or FLEET_FORKS, or forks: in fleet.yaml)').env('FLEET_FORKS').default(DEFAULT_FORKS).argParser((value) => {
         const forks = Number(value);
         if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks ${value}: expected a whole number of at least 1`);
         return forks;

@@ -40,8 +40,16 @@ registerSchedule(program);
 registerLab(program);
 registerCompletion(program);
 
+// fleet.yaml (see project-defaults.ts): fills what flags and the environment left unset, before each command runs.
+program.hook('preAction', async (_program, command) => {
+  if (command.name() === 'completion' || command.name() === '__complete') return;
+  const { applyProjectDefaults } = await import('./project-defaults.ts');
+  await applyProjectDefaults(command);
+});
+
 try {
-  await program.parseAsync(process.argv);
+  const { withConfiguredInventory } = await import('./project-defaults.ts');
+  await program.parseAsync(await withConfiguredInventory(program, process.argv));
 } catch (error) {
   process.exitCode = reportError(error);
 }

@@ -1,4 +1,5 @@
-import type { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { findOption, positionalsAmong, takesValue } from '../positionals.ts';
 
 /** Where names come from when a word is a host pattern or a playbook (read from disk only when needed). */
 export interface NameSources {
@@ -24,7 +25,7 @@ export function completeWords(program: Command, words: readonly string[], index:
 
   const previous = words[index - 1]!;
   const previousOption = findOption(command, previous);
-  const positionals = positionalsBefore(command, words.slice(1, index));
+  const positionals = positionalsAmong(command, words.slice(1, index));
   const inventoryFile = command.registeredArguments[0]?.name() === 'inventory' ? positionals[0] : undefined;
   if (previousOption && takesValue(previousOption)) {
     if (previousOption.long === '--limit' && inventoryFile) return completeLimit(current, sources.inventoryNames(inventoryFile));
@@ -55,34 +56,6 @@ function completeLimit(current: string, names: { hosts: string[]; groups: string
   const bang = part.startsWith('!') ? '!' : '';
   if (part.slice(bang.length).startsWith('@')) return [];
   return matching(part.slice(bang.length), [...new Set([...names.hosts, ...names.groups])]).map((name) => `${head}${bang}${name}`);
-}
-
-/** The positional arguments among `words` (after the command name), skipping options and their values. */
-function positionalsBefore(command: Command, words: readonly string[]): string[] {
-  const positionals: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
-    if (word === '--') {
-      positionals.push(...words.slice(i + 1));
-      break;
-    }
-    if (word.startsWith('-') && word.length > 1) {
-      const option = findOption(command, word);
-      if (option && takesValue(option) && !word.includes('=')) i++;
-      continue;
-    }
-    positionals.push(word);
-  }
-  return positionals;
-}
-
-function findOption(command: Command, word: string): Option | undefined {
-  const flag = word.split('=')[0];
-  return command.options.find((option) => option.long === flag || option.short === flag);
-}
-
-function takesValue(option: Option): boolean {
-  return option.required || option.optional;
 }
 
 function optionFlags(command: Command): string[] {
