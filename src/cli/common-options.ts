@@ -25,8 +25,10 @@ export function addHostOptions(command: Command): Command {
   return addSelectionOptions(command)
     .option('--retry-file <path>', 'where to write the names of failed or unreachable hosts (default: next to the inventory, inventory.retry); rerun them with --limit @FILE')
     .option('--no-retry-file', 'write no retry file')
+    .option('-v, --verbose', 'show each remote command\'s name and duration per host; -vv also the commands, -vvv also their output (secrets masked)', (_value: string, count: number) => count + 1, 0)
+    .option('--log <file>', 'append the whole run to FILE as JSON lines: commands, durations, outcomes (secrets masked)')
     .addOption(
-      new Option('-f, --forks <n>', 'how many hosts to work on at once (or FLEET_FORKS, or forks: in fleet.yaml)').env('FLEET_FORKS').default(DEFAULT_FORKS).argParser((value) => {
+      new Option('-f, --forks <n>', 'how many hosts to work on at once (fleet.yaml: forks)').env('FLEET_FORKS').default(DEFAULT_FORKS).argParser((value) => {
         const forks = Number(value);
         if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks ${value}: expected a whole number of at least 1`);
         return forks;

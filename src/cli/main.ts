@@ -45,6 +45,12 @@ program.hook('preAction', async (_program, command) => {
   if (command.name() === 'completion' || command.name() === '__complete') return;
   const { applyProjectDefaults } = await import('./project-defaults.ts');
   await applyProjectDefaults(command);
+  const { startRunTrace } = await import('./run-trace.ts');
+  startRunTrace(command, process.argv);
+});
+program.hook('postAction', async () => {
+  const { finishRunTrace } = await import('./run-trace.ts');
+  finishRunTrace();
 });
 
 try {

@@ -5,6 +5,7 @@ import type { SshTarget } from '../inventory/resolve.ts';
 import { classifyConnectError, HostError } from './errors.ts';
 import { verifyHostKey } from './host-key-check.ts';
 import { shellQuote } from './quote.ts';
+import { emitTrace, registerSecret, tracing } from './trace.ts';
 
 export interface ExecResult {
   code: number;
@@ -17,6 +18,8 @@ export interface ExecOptions {
   sudo?: boolean;
   timeoutMs?: number;
   stdin?: string;
+  /** The step's name for -v and --log (default: the command's first word). */
+  name?: string;
 }
 
 export interface OpenOptions {
@@ -25,6 +28,8 @@ export interface OpenOptions {
   /** Wrap `sudo: true` commands in sudo, with this password when sudo asks for one. */
   become?: { enabled: boolean; password?: string };
   defaultTimeoutMs?: number;
+  /** The inventory's name for the host, for -v and --log (default: its address). */
+  label?: string;
 }
 
 // Printed by the shell that sudo starts: its absence on stderr means sudo itself refused.
@@ -42,6 +47,8 @@ export class Connection {
   ) {}
 
   static async open(target: SshTarget, options: OpenOptions = {}): Promise<Connection> {
+    registerSecret(options.password);
+    registerSecret(options.become?.password);
     const jump = target.jump ? await Connection.openJump(target.jump, options) : undefined;
     const where = `${target.user}@${target.host}:${target.port}${jump ? ` via ${target.jump!.host}:${target.jump!.port}` : ''}`;
     const { authHandler, methods } = await authenticationMethods(target, options.password);
@@ -97,6 +104,20 @@ export class Connection {
 
   /** Runs a shell command; a non-zero exit is a result, a refused sudo or a timeout is a HostError. */
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    if (!tracing()) return this.execUntraced(command, options);
+    const started = Date.now();
+    const trace = { type: 'command' as const, host: this.options.label ?? this.target.host, name: options.name ?? command.trim().split(/\s/)[0] ?? '', command, sudo: options.sudo === true };
+    try {
+      const result = await this.execUntraced(command, options);
+      emitTrace({ ...trace, durationMs: Date.now() - started, code: result.code, stdout: result.stdout, stderr: result.stderr });
+      return result;
+    } catch (error) {
+      emitTrace({ ...trace, durationMs: Date.now() - started, error: (error as Error).message });
+      throw error;
+    }
+  }
+
+  private async execUntraced(command: string, options: ExecOptions): Promise<ExecResult> {
     const become = options.sudo && this.target.user !== 'root' && (this.options.become?.enabled ?? true);
     const password = this.options.become?.password;
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs ?? 120_000;
@@ -136,7 +157,7 @@ export class Connection {
 
   /** Like exec, but a non-zero exit is a HostError naming the step, the exit code and the last lines of stderr. */
   async execChecked(step: string, command: string, options: ExecOptions = {}): Promise<string> {
-    const result = await this.exec(command, options);
+    const result = await this.exec(command, { name: step, ...options });
     if (result.code !== 0) {
       const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
       throw new HostError('command', `${step}: exit code ${result.code}${tail ? `: ${tail}` : ''}`);
@@ -146,12 +167,25 @@ export class Connection {
 
   /** Writes content to a remote path over SFTP, as the login user; fails if the session drops meanwhile. */
   async upload(content: string | Buffer, remotePath: string, mode = 0o600): Promise<void> {
-    await this.withSftpUntilClosed(remotePath, (sftp, done) => sftp.writeFile(remotePath, content, { mode }, done));
+    await this.traceUpload(remotePath, () => this.withSftpUntilClosed(remotePath, (sftp, done) => sftp.writeFile(remotePath, content, { mode }, done)));
   }
 
   /** Copies a local file (a release binary) without reading it into memory; same guarantees as upload. */
   async uploadFile(localPath: string, remotePath: string, mode = 0o600): Promise<void> {
-    await this.withSftpUntilClosed(remotePath, (sftp, done) => sftp.fastPut(localPath, remotePath, { mode }, done));
+    await this.traceUpload(remotePath, () => this.withSftpUntilClosed(remotePath, (sftp, done) => sftp.fastPut(localPath, remotePath, { mode }, done)));
+  }
+
+  private async traceUpload(remotePath: string, transfer: () => Promise<void>): Promise<void> {
+    if (!tracing()) return transfer();
+    const started = Date.now();
+    const trace = { type: 'upload' as const, host: this.options.label ?? this.target.host, name: `upload ${remotePath}`, command: `upload ${remotePath}`, sudo: false };
+    try {
+      await transfer();
+      emitTrace({ ...trace, durationMs: Date.now() - started });
+    } catch (error) {
+      emitTrace({ ...trace, durationMs: Date.now() - started, error: (error as Error).message });
+      throw error;
+    }
   }
 
   private async withSftpUntilClosed(remotePath: string, transfer: (sftp: SFTPWrapper, done: (error?: Error | null) => void) => void): Promise<void> {

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { HostError } from '../connection/errors.ts';
 import { Connection, type OpenOptions } from '../connection/ssh.ts';
+import { traceHostOutcome } from '../connection/trace.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
 import type { EventSink, HostOutcome, HostStatus } from './events.ts';
 
@@ -39,7 +40,8 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
   let connection: Connection | undefined;
   let outcome: HostOutcome<T>;
   try {
-    connection = options.connect ? await options.connect(host, options.openOptions(host)) : await Connection.open(host.ssh, options.openOptions(host));
+    const openOptions = { label: host.name, ...options.openOptions(host) };
+    connection = options.connect ? await options.connect(host, openOptions) : await Connection.open(host.ssh, openOptions);
     const { status, result } = await task({ host, connection, report });
     outcome = { host: host.name, status, durationMs: Date.now() - started, result };
   } catch (error) {
@@ -48,6 +50,7 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
     connection?.close();
   }
   options.emit({ type: 'host-done', host: host.name, outcome });
+  traceHostOutcome(outcome);
   return outcome;
 }
 

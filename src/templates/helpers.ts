@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import Handlebars, { type HelperDelegate } from 'handlebars';
 import { UsageError } from '../errors.ts';
+import { registerSecret } from '../connection/trace.ts';
 
 /** A bcrypt hash whose salt derives from the seed (the host's name), so reruns render the same file. */
 export function stableBcrypt(password: string, seed: string): string {
@@ -24,6 +25,7 @@ export const TEMPLATE_HELPERS: Record<string, HelperDelegate> = {
   /** `{{bcrypt_env "ENV_NAME" host.name}}`: the password from the controller's environment, hashed. */
   bcrypt_env: (name: unknown, seed: unknown) => {
     const password = process.env[String(name)];
+    registerSecret(password);
     if (!password) throw new UsageError(`environment variable ${String(name)} is not set; export it with the password before running fleet`);
     return stableBcrypt(password, String(seed));
   },
