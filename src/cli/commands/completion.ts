@@ -26,7 +26,10 @@ export function registerCompletion(program: Command): void {
     .action(async (index: string, words: string[]) => {
       const { completeWords } = await import('../completion/candidates.ts');
       const { fileNameSources } = await import('../completion/name-sources.ts');
-      const candidates = completeWords(program, words, Number(index), fileNameSources);
+      // With no inventory on the line, fleet.yaml's (as the command itself would take it) supplies the names.
+      const { withConfiguredInventory } = await import('../project-defaults.ts');
+      const before = (await withConfiguredInventory(program, ['', '', ...words.slice(0, Number(index))])).slice(2);
+      const candidates = completeWords(program, [...before, ...words.slice(Number(index))], before.length, fileNameSources);
       if (candidates.length) process.stdout.write(`${candidates.join('\n')}\n`);
     });
 }

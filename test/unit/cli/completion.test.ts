@@ -81,3 +81,12 @@ describe('fleet completion', () => {
     expect(check.status).toBe(0);
   });
 });
+
+describe('fleet completion with fleet.yaml', () => {
+  it('completes hosts from the inventory fleet.yaml names when the command line names none', async () => {
+    const dir = inventoryDir();
+    writeFileSync(join(dir, 'fleet.yaml'), 'inventory: inv.yaml\n');
+    expect(await complete(dir, 'ping', '--limit', 'web')).toEqual(['web1', 'web2', 'web']);
+    expect(await complete(dir, 'apply', 'h')).toEqual(['hardening']);
+  });
+});
