@@ -13,6 +13,7 @@ export function startRunTrace(command: Command, argv: readonly string[]): void {
   const { verbose = 0, log } = command.opts<{ verbose?: number; log?: string }>();
   if (verbose === 0 && !log) return;
   const writeLog = log ? openLog(log) : undefined;
+  printing = verbose > 0;
   writeLog?.({ type: 'run', command: command.name(), argv: argv.slice(2).map(maskSecrets), startedAt: new Date().toISOString() });
   setTraceSink((trace) => {
     writeLog?.(trace);
@@ -25,6 +26,12 @@ export function startRunTrace(command: Command, argv: readonly string[]): void {
 }
 
 let finish: (() => void) | undefined;
+let printing = false;
+
+/** True while -v prints traces on stderr: the progress spinner then stays off, so the two never interleave. */
+export function printsTraces(): boolean {
+  return printing;
+}
 
 /** After the command's action: the log's last line, with the exit code. */
 export function finishRunTrace(): void {
