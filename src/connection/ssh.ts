@@ -106,7 +106,7 @@ export class Connection {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     if (!tracing()) return this.execUntraced(command, options);
     const started = Date.now();
-    const trace = { type: 'command' as const, host: this.options.label ?? this.target.host, name: options.name ?? command.trim().split(/\s/)[0] ?? '', command, sudo: options.sudo === true };
+    const trace = { type: 'command' as const, host: this.options.label ?? this.target.host, name: options.name ?? command.trim().split(/\s/)[0] ?? '', command, sudo: this.runsAsRoot(options) };
     try {
       const result = await this.execUntraced(command, options);
       emitTrace({ ...trace, durationMs: Date.now() - started, code: result.code, stdout: result.stdout, stderr: result.stderr });
@@ -117,8 +117,13 @@ export class Connection {
     }
   }
 
+  /** Whether exec wraps the command in sudo: asked for, and the login user is not already root. */
+  private runsAsRoot(options: ExecOptions): boolean {
+    return options.sudo === true && this.target.user !== 'root' && (this.options.become?.enabled ?? true);
+  }
+
   private async execUntraced(command: string, options: ExecOptions): Promise<ExecResult> {
-    const become = options.sudo && this.target.user !== 'root' && (this.options.become?.enabled ?? true);
+    const become = this.runsAsRoot(options);
     const password = this.options.become?.password;
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs ?? 120_000;
     const bounded = withRemoteTimeout(command, timeoutMs);
