@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { maskSecrets, setTraceSink, type CommandTrace, type OutcomeTrace } from '../connection/trace.ts';
 import { UsageError } from '../errors.ts';
+import { maskCredentials } from './output-diffs.ts';
 
 /**
  * -v, -vv, -vvv and --log: prints what the connection layer traces on stderr, and writes the whole run as
@@ -15,7 +16,8 @@ export function startRunTrace(command: Command, argv: readonly string[]): void {
   const writeLog = log ? openLog(log) : undefined;
   printing = verbose > 0;
   writeLog?.({ type: 'run', command: command.name(), argv: argv.slice(2).map(maskSecrets), startedAt: new Date().toISOString() });
-  setTraceSink((trace) => {
+  setTraceSink((raw) => {
+    const trace = maskTrace(raw);
     writeLog?.(trace);
     if (verbose > 0 && trace.type !== 'host-done') process.stderr.write(describeTrace(trace, verbose));
   });
@@ -37,6 +39,17 @@ export function printsTraces(): boolean {
 export function finishRunTrace(): void {
   finish?.();
   finish = undefined;
+}
+
+/**
+ * The connection layer has masked the known secret values; this also masks credentials by their shape, as
+ * --diff and --json do (a `password: x` line in a file that -vvv prints, a user:password@ URL in a command).
+ */
+function maskTrace<T extends CommandTrace | OutcomeTrace>(trace: T): T {
+  if (trace.type === 'host-done') return trace.error ? { ...trace, error: { ...trace.error, message: maskCredentials(trace.error.message) } } : trace;
+  const masked: CommandTrace = { ...trace, command: maskCredentials(trace.command) };
+  for (const key of ['stdout', 'stderr', 'error'] as const) if (trace[key] !== undefined) masked[key] = maskCredentials(trace[key]);
+  return masked as T;
 }
 
 function openLog(file: string): (entry: CommandTrace | OutcomeTrace | Record<string, unknown>) => void {

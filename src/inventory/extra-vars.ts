@@ -2,10 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { UsageError } from '../errors.ts';
 import { parseYamlSource, type Path, type YamlSource } from '../yaml/source.ts';
-import { isPlainObject } from './merge.ts';
-
-/** Keys that would reach Object.prototype through a plain-object merge; never variable names. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+import { isPlainObject, isReservedKey } from './merge.ts';
 
 /**
  * Parses `-e` arguments as Ansible takes them, merged in order (later wins, mappings merge deeply):
@@ -26,9 +23,11 @@ function parsePair(pair: string): Record<string, unknown> {
   const equals = pair.indexOf('=');
   if (equals <= 0) throw new UsageError(`-e ${pair}: expected key=value, @file.yaml or a {"json": mapping}, for example -e node_exporter.port=9200`);
   const keys = pair.slice(0, equals).split('.');
-  if (keys.some((key) => !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) || FORBIDDEN_KEYS.has(key))) {
+  if (keys.some((key) => !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key))) {
     throw new UsageError(`-e ${pair}: "${pair.slice(0, equals)}" is not a variable name (letters, digits, _ and -, dots to nest)`);
   }
+  const reserved = keys.find(isReservedKey);
+  if (reserved) throw new UsageError(`-e ${pair}: "${reserved}" is reserved by JavaScript and cannot be a variable name`);
   let value: unknown = parseScalar(pair.slice(equals + 1));
   for (const key of keys.reverse()) value = { [key]: value };
   return value as Record<string, unknown>;
@@ -53,32 +52,35 @@ function parseMapping(label: string, text: string): Record<string, unknown> {
     const { line, col } = source.positionOf([]);
     throw new UsageError(`${label}:${line}:${col}: extra vars must be a mapping of names to values, found ${Array.isArray(source.data) ? 'a list' : 'a single value'}`);
   }
-  rejectForbiddenKeys(source, source.data, []);
+  rejectReservedKeys(source, source.data, []);
   return source.data;
 }
 
-function rejectForbiddenKeys(source: YamlSource, value: unknown, path: Path): void {
-  if (Array.isArray(value)) value.forEach((item, index) => rejectForbiddenKeys(source, item, [...path, index]));
+/** `__proto__` and friends would reach Object.prototype through a merge: refused at their position. */
+function rejectReservedKeys(source: YamlSource, value: unknown, path: Path): void {
+  if (Array.isArray(value)) value.forEach((item, index) => rejectReservedKeys(source, item, [...path, index]));
   if (!isPlainObject(value)) return;
   for (const key of Object.keys(value)) {
-    if (FORBIDDEN_KEYS.has(key)) {
+    if (isReservedKey(key)) {
       const { line, col } = source.positionOf(path, key);
-      throw new UsageError(`${source.file}:${line}:${col}: "${key}" is not allowed as a variable name`);
+      throw new UsageError(`${source.file}:${line}:${col}: "${key}" is reserved by JavaScript and cannot be a variable name`);
     }
-    rejectForbiddenKeys(source, value[key], [...path, key]);
+    rejectReservedKeys(source, value[key], [...path, key]);
   }
 }
 
 function mergeDeep(target: Record<string, unknown>, incoming: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(incoming)) {
-    if (isPlainObject(value) && isPlainObject(target[key])) mergeDeep(target[key] as Record<string, unknown>, value);
+    if (isPlainObject(value) && Object.hasOwn(target, key) && isPlainObject(target[key])) mergeDeep(target[key] as Record<string, unknown>, value);
     else target[key] = value;
   }
 }
 
+/** Numbers and booleans are typed; text stays as typed (YAML would cut `a # b` at the comment). */
 function parseScalar(text: string): unknown {
   try {
     const value: unknown = parse(text);
+    if (typeof value === 'string' && !/^\s*["']/.test(text)) return text;
     return value === null || typeof value === 'object' ? text : value;
   } catch {
     return text;
