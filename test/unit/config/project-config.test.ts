@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addHostOptions } from '../../../src/cli/common-options.ts';
+import { addHostOptions, DEFAULT_FORKS } from '../../../src/cli/common-options.ts';
 import { applyProjectDefaults } from '../../../src/cli/project-defaults.ts';
 import { findProjectConfig, loadProjectConfig } from '../../../src/config/project-config.ts';
 import { runFleet } from '../../helpers/run-fleet.ts';
@@ -65,7 +65,7 @@ describe('fleet.yaml', () => {
     delete process.env.FLEET_CONFIG;
     delete process.env.FLEET_FORKS;
     const bare = writeTempFiles({ 'inv.yaml': INVENTORY });
-    expect((await pingOptions(join(bare, 'inv.yaml'))).forks).toBe(10); // built in
+    expect((await pingOptions(join(bare, 'inv.yaml'))).forks).toBe(DEFAULT_FORKS); // built in
 
     const dir = writeTempFiles({ 'inv.yaml': INVENTORY, 'fleet.yaml': 'forks: 3\nretry_files_dir: retries\n' });
     const inventory = join(dir, 'inv.yaml');
