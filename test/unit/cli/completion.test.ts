@@ -55,17 +55,22 @@ describe('fleet completion', () => {
 
   it('completes commands, options from the command definitions, playbooks, hosts and patterns', async () => {
     const dir = inventoryDir();
-    expect(await complete(dir, 'ch')).toEqual(['check']);
-    expect(await complete(dir, 'completion', '')).toEqual(['bash', 'zsh', 'fish']);
-    expect(await complete(dir, 'apply', 'inv.yaml', '--li')).toEqual(['--limit']);
-    expect(await complete(dir, 'apply', 'inv.yaml', '--')).toEqual(expect.arrayContaining(['--check', '--diff', '--tags', '--forks', '--extra-vars', '--retry-file', '--no-register', '--help']));
-    expect(await complete(dir, 'check', 'inv.yaml', '--metrics-file', '')).toEqual([]); // the shell completes file names
-    expect(await complete(dir, 'apply', 'inv.yaml', '')).toEqual(expect.arrayContaining(['hardening', 'site', 'node-exporter', 'alloy']));
-    expect(await complete(dir, 'apply', 'inv.yaml', '-f', '5', 'site', 'h')).toEqual(['hardening']);
-    expect(await complete(dir, 'ping', 'inv.yaml', '-l', 'web1,!w')).toEqual(['web1,!web1', 'web1,!web2', 'web1,!web', 'web1,!workers']);
-    expect(await complete(dir, 'remove', 'inv.yaml', 'b')).toEqual(['batch1']);
-    expect(await complete(dir, 'ping', '')).toEqual([]); // the inventory: a file name
-    expect(await complete(dir, '__')).toEqual([]); // the hidden command stays hidden
+    // Each case is one `fleet __complete` run: asked side by side, as independent shells would.
+    const cases: [string[], string[] | ReturnType<typeof expect.arrayContaining>][] = [
+      [['ch'], ['check']],
+      [['completion', ''], ['bash', 'zsh', 'fish']],
+      [['apply', 'inv.yaml', '--li'], ['--limit']],
+      [['apply', 'inv.yaml', '--'], expect.arrayContaining(['--check', '--diff', '--tags', '--forks', '--extra-vars', '--retry-file', '--no-register', '--help'])],
+      [['check', 'inv.yaml', '--metrics-file', ''], []], // the shell completes file names
+      [['apply', 'inv.yaml', ''], expect.arrayContaining(['hardening', 'site', 'node-exporter', 'alloy'])],
+      [['apply', 'inv.yaml', '-f', '5', 'site', 'h'], ['hardening']],
+      [['ping', 'inv.yaml', '-l', 'web1,!w'], ['web1,!web1', 'web1,!web2', 'web1,!web', 'web1,!workers']],
+      [['remove', 'inv.yaml', 'b'], ['batch1']],
+      [['ping', ''], []], // the inventory: a file name
+      [['__'], []], // the hidden command stays hidden
+    ];
+    const answers = await Promise.all(cases.map(([words]) => complete(dir, ...words)));
+    cases.forEach(([words, expected], index) => expect(answers[index], `fleet ${words.join(' ')}<TAB>`).toEqual(expected));
   });
 
   it.skipIf(!has('zsh'))('prints a zsh script that zsh parses', async () => {
