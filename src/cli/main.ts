@@ -20,6 +20,9 @@ const program = new Command('fleet')
       '  fleet ping inventory.yaml        check SSH and sudo on every host\n' +
       '  fleet apply inventory.yaml --check --diff   see what would change\n' +
       '  fleet apply inventory.yaml       install, verify, register with Prometheus\n\n' +
+      'Defaults set once: fleet.yaml next to the inventory or in the working directory, or FLEET_CONFIG (forks, inventory, ' +
+      'log_file, artifact_cache, color, retry files); flags beat the environment, which beats fleet.yaml. ' +
+      'Failed hosts are listed in INVENTORY.retry: rerun them with --limit @INVENTORY.retry. Completion: source <(fleet completion bash).\n\n' +
       'Exit codes: 0 success, 1 bad input (inventory, playbook, arguments), 2 a host failed, 4 a host was unreachable, 70 a bug in fleet.',
   )
   .version('0.1.0')
