@@ -87,6 +87,12 @@ describe('fleet.yaml', () => {
     expect(listed.code, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as { hosts: { name: string }[] }).hosts.map((host) => host.name)).toEqual(['web1', 'web2']);
 
+    // apply's first argument is a playbook name here, not a file: the inventory comes from fleet.yaml. Nothing listens on port 1.
+    const local = writeTempFiles({ 'inv.yaml': 'hosts:\n  closed: { address: 127.0.0.1, ssh: { port: 1 } }\n', 'fleet.yaml': 'inventory: inv.yaml\nretry_files: false\n' });
+    const applied = await runFleet(['apply', 'node-exporter', '--check', '--json', '--no-register'], {}, { cwd: local });
+    expect(applied.code, applied.stderr).toBe(4);
+    expect((JSON.parse(applied.stdout) as { hosts: { host: string; status: string }[]; retryFile: string | null })).toMatchObject({ hosts: [{ host: 'closed', status: 'unreachable' }], retryFile: null });
+
     const broken = writeTempFiles({ 'inv.yaml': INVENTORY, 'fleet.yaml': 'forks: 0\n' });
     const run = await runFleet(['inventory', 'inv.yaml'], {}, { cwd: broken });
     expect(run.code).toBe(1);
