@@ -148,7 +148,7 @@ function trustingFirstKey(host: ResolvedHost, trust: boolean): ResolvedHost {
 async function openDeployOrInitial(host: ResolvedHost, openOptions: { password?: string }): Promise<Connection> {
   let recorded: string | undefined;
   try {
-    return await Connection.open(host.ssh, { become: { enabled: host.ssh.user !== 'root' } });
+    return await Connection.open(host.ssh, { label: host.name, become: { enabled: host.ssh.user !== 'root' } });
   } catch (error) {
     if (error instanceof HostKeyError && (error.verdict === 'unknown' || error.verdict === 'unknown-type')) {
       error.message +=
@@ -165,7 +165,7 @@ async function openDeployOrInitial(host: ResolvedHost, openOptions: { password?:
   }
   let connection: Connection;
   try {
-    connection = await Connection.open(login.ssh, { password: openOptions.password, become: login.become });
+    connection = await Connection.open(login.ssh, { label: host.name, password: openOptions.password, become: login.become });
   } catch (error) {
     // Trust on first use is always shown, even when the login then fails.
     recorded ??= error instanceof HostError ? error.recordedHostKey : undefined;

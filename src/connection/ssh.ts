@@ -9,6 +9,7 @@ import { knownKeyTypes, verifyHostKey } from './host-key-check.ts';
 import { capChannelOutput, DEFAULT_OUTPUT_CAP_BYTES, formatBytes } from './output-cap.ts';
 import { startProxyCommand, type ProxyProcess } from './proxy-command.ts';
 import { shellQuote } from './quote.ts';
+import { emitTrace, registerSecret, tracing } from './trace.ts';
 
 export interface ExecResult {
   code: number;
@@ -23,6 +24,8 @@ export interface ExecOptions {
   stdin?: string;
   /** stdout and stderr together; past this the command is cut off and fails (default 16 MiB). */
   maxOutputBytes?: number;
+  /** The step's name for -v and --log (default: the command's first word). */
+  name?: string;
 }
 
 export interface OpenOptions {
@@ -33,6 +36,8 @@ export interface OpenOptions {
   defaultTimeoutMs?: number;
   /** How soon a silent host counts as gone; shorter in tests than the defaults (LIVENESS). */
   liveness?: Partial<typeof LIVENESS>;
+  /** The inventory's name for the host, for -v and --log (default: its address). */
+  label?: string;
 }
 
 /** What a session cost the host: commands run after connecting and bytes uploaded (for --json and the benchmark). */
@@ -81,6 +86,8 @@ export class Connection {
   ) {}
 
   static async open(target: SshTarget, options: OpenOptions = {}): Promise<Connection> {
+    registerSecret(options.password);
+    registerSecret(options.become?.password);
     const jump = target.jump ? await Connection.openJump(target.jump, options) : undefined;
     const proxyCommand = jump ? undefined : target.proxyCommand;
     const where = `${target.user}@${target.host}:${target.port}${jump ? ` via ${describeJumps(target.jump!)}` : proxyCommand ? ` via ProxyCommand "${proxyCommand}"` : ''}`;
@@ -175,8 +182,27 @@ export class Connection {
 
   /** Runs a shell command; a non-zero exit is a result, a refused sudo or a timeout is a HostError. */
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    if (!tracing()) return this.execUntraced(command, options);
+    const started = Date.now();
+    const trace = { type: 'command' as const, host: this.options.label ?? this.target.host, name: options.name ?? command.trim().split(/\s/)[0] ?? '', command, sudo: this.runsAsRoot(options) };
+    try {
+      const result = await this.execUntraced(command, options);
+      emitTrace({ ...trace, durationMs: Date.now() - started, code: result.code, stdout: result.stdout, stderr: result.stderr });
+      return result;
+    } catch (error) {
+      emitTrace({ ...trace, durationMs: Date.now() - started, error: (error as Error).message });
+      throw error;
+    }
+  }
+
+  /** Whether exec wraps the command in sudo: asked for, and the login user is not already root. */
+  private runsAsRoot(options: ExecOptions): boolean {
+    return options.sudo === true && this.target.user !== 'root' && (this.options.become?.enabled ?? true);
+  }
+
+  private async execUntraced(command: string, options: ExecOptions): Promise<ExecResult> {
     this.usage.commands += 1;
-    const become = options.sudo && this.target.user !== 'root' && (this.options.become?.enabled ?? true);
+    const become = this.runsAsRoot(options);
     const password = this.options.become?.password;
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs ?? 120_000;
     const bounded = withRemoteTimeout(command, timeoutMs);
@@ -233,7 +259,7 @@ export class Connection {
 
   /** Like exec, but a non-zero exit is a HostError naming the step, the exit code and the last lines of stderr. */
   async execChecked(step: string, command: string, options: ExecOptions = {}): Promise<string> {
-    const result = await this.exec(command, options);
+    const result = await this.exec(command, { name: step, ...options });
     if (result.code !== 0) {
       const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
       throw new HostError('command', `${step}: exit code ${result.code}${tail ? `: ${tail}` : ''}`);
@@ -244,13 +270,26 @@ export class Connection {
   /** Writes content to a remote path over SFTP, as the login user; fails if the session drops meanwhile. */
   async upload(content: string | Buffer, remotePath: string, mode = 0o600): Promise<void> {
     this.usage.uploadedBytes += Buffer.byteLength(content);
-    await this.withSftpUntilClosed(remotePath, (sftp, done) => sftp.writeFile(remotePath, content, { mode }, done));
+    await this.traceUpload(remotePath, () => this.withSftpUntilClosed(remotePath, (sftp, done) => sftp.writeFile(remotePath, content, { mode }, done)));
   }
 
   /** Copies a local file (a release binary) without reading it into memory; same guarantees as upload. */
   async uploadFile(localPath: string, remotePath: string, mode = 0o600): Promise<void> {
     this.usage.uploadedBytes += (await stat(localPath)).size;
-    await this.withSftpUntilClosed(remotePath, (sftp, done, progress) => sftp.fastPut(localPath, remotePath, { mode, ...UPLOAD_CHUNKS, step: progress }, done));
+    await this.traceUpload(remotePath, () => this.withSftpUntilClosed(remotePath, (sftp, done, progress) => sftp.fastPut(localPath, remotePath, { mode, ...UPLOAD_CHUNKS, step: progress }, done)));
+  }
+
+  private async traceUpload(remotePath: string, transfer: () => Promise<void>): Promise<void> {
+    if (!tracing()) return transfer();
+    const started = Date.now();
+    const trace = { type: 'upload' as const, host: this.options.label ?? this.target.host, name: `upload ${remotePath}`, command: `upload ${remotePath}`, sudo: false };
+    try {
+      await transfer();
+      emitTrace({ ...trace, durationMs: Date.now() - started });
+    } catch (error) {
+      emitTrace({ ...trace, durationMs: Date.now() - started, error: (error as Error).message });
+      throw error;
+    }
   }
 
   /** Fails if the session drops, or if opening SFTP or the transfer makes no progress for a while (LIVENESS). */

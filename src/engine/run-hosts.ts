@@ -1,6 +1,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { HostError } from '../connection/errors.ts';
 import { Connection, type OpenOptions } from '../connection/ssh.ts';
+import { traceHostOutcome } from '../connection/trace.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
 import type { EventSink, HostOutcome, HostStatus } from './events.ts';
 
@@ -50,7 +51,8 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
   let connection: Connection | undefined;
   let outcome: HostOutcome<T>;
   const work = (async () => {
-    const opened = await connectLimit(() => (options.connect ? options.connect(host, options.openOptions(host)) : Connection.open(host.ssh, options.openOptions(host))));
+    const openOptions = { label: host.name, ...options.openOptions(host) };
+    const opened = await connectLimit(() => (options.connect ? options.connect(host, openOptions) : Connection.open(host.ssh, openOptions)));
     if (abandoned) {
       opened.abandon();
       throw new HostError('timeout', 'abandoned');
@@ -87,6 +89,7 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
     outcome.connection = { ...opened.usage };
   }
   options.emit({ type: 'host-done', host: host.name, outcome });
+  traceHostOutcome(outcome);
   return outcome;
 }
 

@@ -46,6 +46,7 @@ export function registerApply(program: Command): void {
     const { buildPrograms, convergeHosts } = await import('../converge.ts');
     const { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } = await import('../registration.ts');
     const { renderChanges } = await import('../render-changes.ts');
+    const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     const hosts = loaded.selected;
     const inventoryDir = dirname(inventoryFile);
@@ -58,13 +59,14 @@ export function registerApply(program: Command): void {
     const outcomes = await convergeHosts(hosts, programs, run);
     const healthy = succeededHosts(hosts, outcomes);
     const registration = register ? await runRegistration(loaded, { ...run, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
+    const retry = await writeRetryFile(inventoryFile, options, [...outcomes, ...registration], loaded.all.map((host) => host.name));
 
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration }, diffReplacer(options.diff === true), 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration, retryFile: retry?.path ?? null }, diffReplacer(options.diff === true), 2)}\n`);
     } else {
       const details = outcomes.map((outcome) => renderChanges(outcome.host, outcome.result?.changes ?? [], options.diff === true)).filter(Boolean);
       if (details.length) process.stdout.write(`${details.join('\n')}\n`);
-      process.stdout.write(`${renderRecap(outcomes, options.check === true)}${renderRegistration(registration, { diff: options.diff === true, check: options.check === true })}\n`);
+      process.stdout.write(`${renderRecap(outcomes, options.check === true)}${renderRegistration(registration, { diff: options.diff === true, check: options.check === true })}\n${describeRetry(retry, 'apply')}`);
     }
     process.exitCode = exitCodeFor([...outcomes, ...registration]);
   });

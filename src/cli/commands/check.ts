@@ -53,13 +53,15 @@ export function registerCheck(program: Command): void {
     const run = { check: true, diff: options.diff, verifyHashes: options.verifyHashes === true, forks: options.forks, passwords };
     const outcomes = await convergeHosts(loaded.selected, programs, run);
     const registration = register ? await runRegistration(loaded, { ...run, awaited: [] }) : [];
+    const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
+    const retry = await writeRetryFile(inventoryFile, options, [...outcomes, ...registration], loaded.all.map((host) => host.name));
     const report = summarizeDrift(outcomes, registration, loaded.selected.map((host) => host.name), startedAt);
     if (options.metricsFile) {
       await writeFileAtomically(options.metricsFile, renderDriftMetrics(report)).catch((error: Error) => {
         throw new ExternalError(`cannot write the metrics file ${options.metricsFile}: ${error.message}`);
       });
     }
-    process.stdout.write(options.json ? `${JSON.stringify({ command: 'check', exitCode: driftExitCode(report), ...report }, diffReplacer(options.diff), 2)}\n` : renderDriftReport(report, options.diff));
+    process.stdout.write(options.json ? `${JSON.stringify({ command: 'check', exitCode: driftExitCode(report), ...report, retryFile: retry?.path ?? null }, diffReplacer(options.diff), 2)}\n` : `${renderDriftReport(report, options.diff)}${describeRetry(retry, 'check')}`);
     process.exitCode = driftExitCode(report);
   });
 }
