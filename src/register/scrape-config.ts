@@ -5,11 +5,18 @@ const BEGIN = '# BEGIN fleet managed scrape jobs: rewritten by `fleet apply`, ed
 const END = '# END fleet managed scrape jobs';
 const BLOCK = /^[ \t]*# BEGIN fleet managed scrape jobs.*\n[\s\S]*?^[ \t]*# END fleet managed scrape jobs[^\n]*\n?/m;
 
+/** What a fleet job needs beyond its targets: credentials, and HTTPS with the CA to trust. */
+export interface JobSettings {
+  scheme?: 'https';
+  basic_auth?: { username: string; password_file: string };
+  tls_config?: { ca_file?: string; insecure_skip_verify?: boolean };
+}
+
 /**
  * Ensures fleet's scrape jobs in prometheus.yml inside a marked block at the end of scrape_configs.
  * The edit is textual, so every other byte of the operator's file (jobs, comments, spacing) stays.
  */
-export function ensureFleetJobs(text: string, jobs: readonly FleetJob[], fileSdDir: string, scrapeInterval?: string, basicAuth?: Partial<Record<FleetJob['name'], { username: string; password_file: string }>>): string {
+export function ensureFleetJobs(text: string, jobs: readonly FleetJob[], fileSdDir: string, scrapeInterval?: string, settings?: Partial<Record<FleetJob['name'], JobSettings>>): string {
   const withoutBlock = text.replace(BLOCK, '');
   const document = parseDocument(withoutBlock);
   if (document.errors.length) throw new Error(`cannot parse as YAML: ${document.errors[0]!.message}`);
@@ -17,7 +24,7 @@ export function ensureFleetJobs(text: string, jobs: readonly FleetJob[], fileSdD
   const items = jobs.map((job) => ({
     job_name: job.name,
     ...(scrapeInterval ? { scrape_interval: scrapeInterval } : {}),
-    ...(basicAuth?.[job.name] ? { basic_auth: basicAuth[job.name] } : {}),
+    ...settings?.[job.name],
     file_sd_configs: [{ files: [`${fileSdDir}/${job.file}`] }],
   }));
   const block = (indent: string) => [BEGIN, ...stringify(items).trimEnd().split('\n'), END].map((line) => `${indent}${line}`).join('\n') + '\n';
