@@ -71,7 +71,11 @@ describe.skipIf(labUnavailable)('Node Exporter and Alloy on lab hosts (fleet app
     const reload = await apply(withLoki);
     expect(reload.report.hosts[0]!.result!.changes.filter((change) => change.reason.startsWith('reloaded'))).toHaveLength(1);
     expect((await pids(0)).trim().split('\n')[1]).toBe(alloyAfter);
-    expect(await (await fetch(`http://${hosts[0]!.address}:12345/metrics`)).text()).toContain('alloy_config_load_count 2');
+    // Real Alloy's metrics: the hash of the config it runs, and whether the last load worked.
+    const loaded = (await onHost(0, 'sha256sum /etc/alloy/config.alloy')).split(' ')[0];
+    const metrics = await (await fetch(`http://${hosts[0]!.address}:12345/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`^alloy_config_hash\\{[^}]*sha256="${loaded}"\\} 1$`, 'm'));
+    expect(metrics).toMatch(/^alloy_config_last_load_successful 1$/m);
 
     const { file: broken } = await inventory({ alloy: { version: LAB_ALLOY_VERSIONS[1], extra_config: 'fleet_test_invalid' } }, [hosts[0]!]);
     const refused = await apply(broken);
