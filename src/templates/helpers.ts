@@ -1,14 +1,18 @@
-import { createHash } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import Handlebars, { type HelperDelegate } from 'handlebars';
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.ts';
 import { alloyValidateFlags, checkExtraScrapes, remoteWriteUrl } from './alloy.ts';
 
-/** A bcrypt hash whose salt derives from the seed (the host's name), so reruns render the same file. */
-export function stableBcrypt(password: string, seed: string): string {
-  const saltBytes = createHash('sha256').update(`fleet bcrypt salt\0${seed}\0${password}`).digest().subarray(0, 16);
-  return bcrypt.hashSync(password, `$2b$10$${bcrypt.encodeBase64(saltBytes, 16)}`);
+import { rememberFreshHash } from './bcrypt-hashes.ts';
+
+/**
+ * A bcrypt hash with a random salt (a salt derived from the password would let guesses be tested at
+ * SHA-256 speed). The file resource keeps the host's existing hash while the password still matches
+ * it, so reruns do not rewrite the file.
+ */
+export function freshBcrypt(password: string): string {
+  return rememberFreshHash(bcrypt.hashSync(password, bcrypt.genSaltSync(10)), password);
 }
 
 function bracketIPv6(address: string): string {
@@ -35,10 +39,10 @@ export const TEMPLATE_HELPERS: Record<string, HelperDelegate> = {
   /** `{{alloy_validate_flags vars.alloy.extra_args}}`: the extra args `alloy validate` needs too, each quoted. */
   alloy_validate_flags: (extraArgs: unknown) => alloyValidateFlags(extraArgs),
   regex_escape: (text: unknown) => String(text).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-  /** `{{bcrypt_env "ENV_NAME" host.name}}`: the password from the controller's environment, hashed. */
-  bcrypt_env: (name: unknown, seed: unknown) => {
+  /** `{{bcrypt_env "ENV_NAME"}}`: the password from the controller's environment, hashed. */
+  bcrypt_env: (name: unknown) => {
     const password = process.env[String(name)];
     if (!password) throw new UsageError(`environment variable ${String(name)} is not set; export it with the password before running fleet`);
-    return stableBcrypt(password, String(seed));
+    return freshBcrypt(password);
   },
 };

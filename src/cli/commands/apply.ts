@@ -9,12 +9,14 @@ import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import { formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
+import { diffReplacer, maskCredentials } from '../output-diffs.ts';
 
 interface ApplyOptions extends CommonOptions {
   check?: boolean;
   diff?: boolean;
   tags?: string;
   register: boolean;
+  verifyHashes?: boolean;
 }
 
 export function registerApply(program: Command): void {
@@ -36,7 +38,8 @@ export function registerApply(program: Command): void {
       .option('-C, --check', 'plan only: report what would change and write nothing')
       .option('-D, --diff', 'show a unified diff for every changed file (sensitive files are masked)')
       .option('-t, --tags <tags>', 'only tasks with one of these tags, comma-separated ("register" for the Prometheus step)')
-      .option('--no-register', 'skip the Prometheus registration step'),
+      .option('--no-register', 'skip the Prometheus registration step')
+      .option('--verify-hashes', "hash every installed binary in full (by default a binary whose size, times and inode match fleet's record of its install is not re-read)"),
   ).action(async (inventoryFile: string, playbookNames: string[], options: ApplyOptions) => {
     // Loaded when the command runs, not at start-up (see main.ts).
     const { loadHosts } = await import('../load-hosts.ts');
@@ -51,13 +54,13 @@ export function registerApply(program: Command): void {
     checkRegistrationInputs(loaded);
     const register = options.register && loaded.inventory.raw.prometheus !== undefined && (tags.length === 0 || tags.includes('register'));
     const passwords = await collectBecomePasswords(withPrometheusServers(hosts, loaded, register));
-    const run = { check: options.check === true, diff: options.diff === true, forks: options.forks, passwords };
+    const run = { check: options.check === true, diff: options.diff === true, verifyHashes: options.verifyHashes === true, forks: options.forks, passwords };
     const outcomes = await convergeHosts(hosts, programs, run);
     const healthy = succeededHosts(hosts, outcomes);
     const registration = register ? await runRegistration(loaded, { ...run, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
 
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration }, diffReplacer(options.diff === true), 2)}\n`);
     } else {
       const details = outcomes.map((outcome) => renderChanges(outcome.host, outcome.result?.changes ?? [], options.diff === true)).filter(Boolean);
       if (details.length) process.stdout.write(`${details.join('\n')}\n`);
@@ -75,7 +78,7 @@ function renderRecap(outcomes: readonly HostOutcome<{ changes: Change[] }>[], ch
     `ok=${count(outcome.result?.changes, false)}`,
     `${check ? 'would change' : 'changed'}=${count(outcome.result?.changes, true)}`,
     formatSeconds(outcome.durationMs),
-    outcome.error ? color.red(`${outcome.error.step}: ${outcome.error.message.split('\n')[0]}`) : '',
+    outcome.error ? color.red(`${outcome.error.step}: ${maskCredentials(outcome.error.message.split('\n')[0]!)}`) : '',
   ]);
   return `\n${color.bold(check ? 'CHECK RECAP (nothing was changed)' : 'APPLY RECAP')}\n${formatTable(rows)}`;
 }
