@@ -19,7 +19,7 @@ const program = new Command('fleet')
       '  fleet ping inventory.yaml        check SSH and sudo on every host\n' +
       '  fleet apply inventory.yaml --check --diff   see what would change\n' +
       '  fleet apply inventory.yaml       install, verify, register with Prometheus\n\n' +
-      'Exit codes: 0 success, 1 bad input (inventory, playbook, arguments), 2 a host failed, 4 a host was unreachable, 70 a bug in fleet.',
+      'Exit codes: 0 success, 1 bad input (inventory, playbook, arguments), 2 a host failed, 4 a host was unreachable, 70 a bug in fleet, 130 interrupted by Ctrl-C (143 by SIGTERM): steps in flight finished, the recap says what was done, a rerun finishes; a second Ctrl-C stops at once.',
   )
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')

@@ -7,10 +7,11 @@ const STATUS_COLOR: Record<HostStatus, (text: string) => string> = {
   changed: color.yellow,
   failed: color.red,
   unreachable: color.magenta,
+  'not-attempted': color.dim,
 };
 
 export function paintStatus(status: HostStatus): string {
-  return STATUS_COLOR[status](status === 'ok' || status === 'changed' ? status : status.toUpperCase());
+  return STATUS_COLOR[status](status === 'ok' || status === 'changed' ? status : status.toUpperCase().replace('-', ' '));
 }
 
 export function formatSeconds(ms: number): string {
@@ -31,7 +32,7 @@ export function createProgress(total: number, verb: string): { sink: EventSink; 
     const count = (status: HostStatus) => done.filter((outcome) => outcome.status === status).length;
     const steps = [...running].slice(0, 4).map(([host, step]) => `${host} (${step})`).join(', ');
     const more = running.size > 4 ? ` +${running.size - 4}` : '';
-    spinner.text = `${verb} ${done.length}/${total} hosts · ${count('changed')} changed · ${count('failed') + count('unreachable')} failed${steps ? ` · ${steps}${more}` : ''}`;
+    spinner.text = `${verb} ${done.length}/${total} hosts · ${count('changed')} changed · ${count('failed') + count('unreachable')} failed${count('not-attempted') ? ` · ${count('not-attempted')} not attempted` : ''}${steps ? ` · ${steps}${more}` : ''}`;
   };
   const sink: EventSink = (event) => {
     if (event.type === 'host-done') {

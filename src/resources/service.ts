@@ -1,6 +1,7 @@
 import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { Connection } from '../connection/ssh.ts';
+import { clearPendingCommand, parsePending, pendingFact, type PendingHandler } from '../engine/pending-handlers.ts';
 import { lastLogLines } from './journal.ts';
 import type { Change, Facts, Resource } from './types.ts';
 
@@ -19,6 +20,11 @@ export interface ServiceControl {
   name: string;
   /** True when this run started the service, so a restart would only repeat the start. */
   startedThisRun(): boolean;
+  /** A restart or reload an earlier run promised and did not do (it failed or was interrupted). */
+  pendingFrom(facts: Facts): PendingHandler | undefined;
+  /** Forgets the promise once the restart or reload happened (or the service was started or stopped anyway). */
+  clearPending(connection: Connection): Promise<void>;
+  /** Both also forget the pending record once done. */
   restart(connection: Connection): Promise<void>;
   reload(connection: Connection): Promise<void>;
 }
@@ -48,7 +54,8 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
       `before=$(systemctl show -p NRestarts --value ${u})`,
       `sleep ${SETTLE_SECONDS}`,
       `state=$(systemctl is-active ${u}); after=$(systemctl show -p NRestarts --value ${u})`,
-      `[ "$state" = active ] && [ "$after" = "$before" ] && exit 0`,
+      // Up and staying up: the restart an earlier run may have owed is done too.
+      `[ "$state" = active ] && [ "$after" = "$before" ] && { ${clearPendingCommand(spec.name)}; exit 0; }`,
       `echo "$state"; exit 1`,
     ].join('\n');
     const result = await connection.exec(script, { sudo: true });
@@ -58,9 +65,13 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
   const service: ServiceControl = {
     name: spec.name,
     startedThisRun: () => started,
+    pendingFrom: (facts) => parsePending(facts.raw.get(pendingFact(spec.name).key)),
+    async clearPending(connection) {
+      await connection.execChecked(`forget the pending restart of ${unit}`, clearPendingCommand(spec.name), { sudo: true });
+    },
     restart: (connection) => runAndConfirm(connection, 'restart'),
     async reload(connection) {
-      await connection.execChecked(`reload ${unit}`, shellCommand('systemctl', 'reload', unit), { sudo: true });
+      await connection.execChecked(`reload ${unit}`, `${shellCommand('systemctl', 'reload', unit)} && ${clearPendingCommand(spec.name)}`, { sudo: true });
     },
   };
 
@@ -68,7 +79,10 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
     id,
     tags: spec.tags ?? [],
     service,
-    facts: () => [{ key, command: `printf '%s|%s\\n' "$(systemctl is-enabled ${shellQuote(unit)} 2>/dev/null)" "$(systemctl is-active ${shellQuote(unit)} 2>/dev/null)"` }],
+    facts: () => [
+      { key, command: `printf '%s|%s\\n' "$(systemctl is-enabled ${shellQuote(unit)} 2>/dev/null)" "$(systemctl is-active ${shellQuote(unit)} 2>/dev/null)"` },
+      pendingFact(spec.name),
+    ],
     plan(facts): Change {
       const { enabledState, activeState } = stateOf(facts);
       const isEnabled = enabledState === 'enabled';
@@ -76,13 +90,15 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
       const differences: string[] = [];
       if (isEnabled !== spec.enabled) differences.push(`${enabledState || 'not installed'} -> ${spec.enabled ? 'enabled' : 'disabled'}`);
       if (isActive !== (spec.state === 'started')) differences.push(`${activeState === 'active' ? 'running' : activeState === 'inactive' || !activeState ? 'stopped' : activeState} -> ${spec.state === 'started' ? 'running' : 'stopped'}`);
+      const pending = service.pendingFrom(facts);
+      if (pending && spec.state === 'started') differences.push(`${pending.action} pending: ${pending.because} changed in an earlier run that did not finish`);
       if (differences.length === 0) return { resource: id, action: 'same', reason: `${spec.enabled ? 'enabled' : 'disabled'}, ${activeState}` };
       return { resource: id, action: 'update', reason: differences.join(', ') };
     },
     async apply(connection, _change, facts) {
       await connection.execChecked(`${spec.enabled ? 'enable' : 'disable'} ${unit}`, shellCommand('systemctl', spec.enabled ? 'enable' : 'disable', '--quiet', unit), { sudo: true });
       if (spec.state === 'stopped') {
-        await connection.execChecked(`stop ${unit}`, shellCommand('systemctl', 'stop', unit), { sudo: true });
+        await connection.execChecked(`stop ${unit}`, `${shellCommand('systemctl', 'stop', unit)} && ${clearPendingCommand(spec.name)}`, { sudo: true });
         return;
       }
       // The facts already say whether it runs; enabling does not start it.
