@@ -114,5 +114,7 @@ describe.skipIf(labUnavailable)('Ctrl-C during fleet apply', () => {
     const rerun = await runFleet(['apply', file, 'alloy'], mirror.env);
     expect(rerun.code, rerun.stdout).toBe(0);
     for (const host of hosts) expect(await (await fetch(`http://${host.address}:12345/metrics`)).text()).toContain(`version="v${BIG_VERSION}"`);
+    // The upload cut off by the second Ctrl-C is gone too: the next install of alloy removed it.
+    expect(await onHost(0, 'ls -A /tmp /usr/local/bin | grep -c -e fleet-upload -e fleet-new || true')).toBe('0\n');
   });
 });
