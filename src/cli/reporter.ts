@@ -38,7 +38,8 @@ export function createProgress(total: number, verb: string): { sink: EventSink; 
     if (event.type === 'host-done') {
       running.delete(event.host);
       done.push(event.outcome);
-      const line = `${paintStatus(event.outcome.status)} ${event.host} ${color.dim(formatSeconds(event.outcome.durationMs))}${event.outcome.error ? ` ${event.outcome.error.message.split('\n')[0]}` : ''}`;
+      const retried = (event.outcome.connectAttempts ?? 1) > 1 && !event.outcome.error ? color.dim(` (connected on attempt ${event.outcome.connectAttempts})`) : '';
+      const line = `${paintStatus(event.outcome.status)} ${event.host} ${color.dim(formatSeconds(event.outcome.durationMs))}${retried}${event.outcome.error ? ` ${event.outcome.error.message.split('\n')[0]}` : ''}`;
       spinner?.clear();
       process.stderr.write(`${line}\n`);
     } else {

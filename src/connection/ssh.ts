@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { NodeSSH } from 'node-ssh';
 import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import type { SshTarget } from '../inventory/resolve.ts';
+import { withConnectRetries } from './connect-retry.ts';
 import { classifyConnectError, HostError } from './errors.ts';
-import { verifyHostKey } from './host-key-check.ts';
+import { knownKeyTypes, verifyHostKey } from './host-key-check.ts';
+import { capChannelOutput, DEFAULT_OUTPUT_CAP_BYTES, formatBytes } from './output-cap.ts';
 import { shellQuote } from './quote.ts';
 
 export interface ExecResult {
@@ -17,6 +19,8 @@ export interface ExecOptions {
   sudo?: boolean;
   timeoutMs?: number;
   stdin?: string;
+  /** stdout and stderr together; past this the command is cut off and fails (default 64 MiB). */
+  maxOutputBytes?: number;
 }
 
 export interface OpenOptions {
@@ -30,6 +34,18 @@ export interface OpenOptions {
 // Printed by the shell that sudo starts: its absence on stderr means sudo itself refused.
 const SUDO_OK = '__fleet_sudo_ok__';
 
+// A host that stops answering (frozen, cable pulled) is noticed after about 45 s even while idle.
+const KEEPALIVE = { keepaliveInterval: 15_000, keepaliveCountMax: 3 };
+
+// An SFTP open or transfer that makes no progress for this long has stalled.
+const UPLOAD_STALL_MS = 60_000;
+
+/** ssh2's names for the host key algorithms of each known_hosts key type. */
+const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+const ALL_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
 /** One SSH session per host for the whole run: exec, upload, close. */
 export class Connection {
   private constructor(
@@ -39,53 +55,91 @@ export class Connection {
     private readonly jump?: Connection,
     /** The host key recorded in known_hosts by this connection (trust on first use), if any. */
     readonly recordedHostKey?: string,
+    /** How many attempts the connection took (transient failures are retried with backoff). */
+    readonly connectAttempts = 1,
   ) {}
 
   static async open(target: SshTarget, options: OpenOptions = {}): Promise<Connection> {
-    const jump = target.jump ? await Connection.openJump(target.jump, options) : undefined;
-    const where = `${target.user}@${target.host}:${target.port}${jump ? ` via ${target.jump!.host}:${target.jump!.port}` : ''}`;
-    const { authHandler, methods } = await authenticationMethods(target, options.password);
-    const hostKey: { failure?: HostError; recorded?: string } = {};
-    const ssh = new NodeSSH();
-    try {
-      const config: ConnectConfig = {
-        host: target.host,
-        port: target.port,
-        username: target.user,
-        readyTimeout: target.connectTimeoutMs,
-        authHandler,
-        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-          verifyHostKey(target, key).then(
-            (recorded) => {
-              hostKey.recorded = recorded;
-              verify(true);
-            },
-            (error: HostError) => {
-              hostKey.failure = error;
-              verify(false);
-            },
-          );
-        },
-      } as ConnectConfig;
-      if (jump) config.sock = await jump.forwardTo(target.host, target.port);
-      await ssh.connect(config as Parameters<NodeSSH['connect']>[0]);
-      // node-ssh drops its error listener once connected; a later reset would then crash the whole
-      // run. The command or upload in flight fails on the closed session instead, for this host only.
-      ssh.connection?.on('error', () => {});
-    } catch (error) {
-      ssh.dispose();
-      jump?.close();
-      throw hostKey.failure ?? classifyConnectError(error, where, methods);
+    if (target.proxyCommand) {
+      // Connecting directly would reach the host another way than the operator's ssh does.
+      throw new HostError('unreachable', `${target.host}: ssh_config sets ProxyCommand "${target.proxyCommand}", which fleet does not run; reach the host with ssh.jump (ProxyJump) instead, or set ProxyCommand none for it`);
     }
-    return new Connection(ssh, target, options, jump, hostKey.recorded);
+    const jump = target.jump ? await Connection.openJump(target.jump, options) : undefined;
+    const where = `${target.user}@${target.host}:${target.port}${jump ? ` via ${describeJumps(target.jump!)}` : ''}`;
+    const { authHandler, methods } = await authenticationMethods(target, options.password);
+    const preferred = (await knownKeyTypes(target)).flatMap((type) => HOST_KEY_ALGORITHMS[type] ?? [type]);
+    let attempts = 0;
+    const hostKey: { failure?: HostError; recorded?: string } = {};
+    let ssh = new NodeSSH();
+    try {
+      await withConnectRetries(async (n) => {
+        attempts = n;
+        hostKey.failure = undefined;
+        ssh = new NodeSSH();
+        try {
+          await Connection.connectOnce(ssh, target, jump, authHandler, preferred, hostKey);
+        } catch (error) {
+          ssh.dispose();
+          throw error;
+        }
+      });
+    } catch (error) {
+      jump?.close();
+      const failure = hostKey.failure ?? classifyConnectError(error, where, methods);
+      failure.connectAttempts = attempts;
+      if (attempts > 1) failure.message += ` (after ${attempts} attempts)`;
+      if (hostKey.recorded) {
+        failure.recordedHostKey = hostKey.recorded;
+        failure.message += `; the host key ${hostKey.recorded} was recorded in ${target.knownHostsFile} on this first contact`;
+      }
+      throw failure;
+    }
+    return new Connection(ssh, target, options, jump, hostKey.recorded, attempts);
   }
+
+  private static async connectOnce(
+    ssh: NodeSSH,
+    target: SshTarget,
+    jump: Connection | undefined,
+    authHandler: ConnectConfig['authHandler'],
+    preferredHostKeys: string[],
+    hostKey: { failure?: HostError; recorded?: string },
+  ): Promise<void> {
+    const config: ConnectConfig = {
+      host: target.host,
+      port: target.port,
+      username: target.user,
+      readyTimeout: target.connectTimeoutMs,
+      ...KEEPALIVE,
+      // Offer the key types known_hosts holds first, as OpenSSH does, so a host known by its RSA key is checked by it.
+      algorithms: { serverHostKey: [...new Set([...preferredHostKeys, ...ALL_HOST_KEY_ALGORITHMS])] as never },
+      authHandler,
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+        verifyHostKey(target, key).then(
+          (recorded) => {
+            hostKey.recorded = recorded;
+            verify(true);
+          },
+          (error: HostError) => {
+            hostKey.failure = error;
+            verify(false);
+          },
+        );
+      },
+    } as ConnectConfig;
+    if (jump) config.sock = await jump.forwardTo(target.host, target.port);
+    await ssh.connect(config as Parameters<NodeSSH['connect']>[0]);
+    // node-ssh drops its error listener once connected; a later reset would then crash the whole
+    // run. The command or upload in flight fails on the closed session instead, for this host only.
+    ssh.connection?.on('error', () => {});
+    }
 
   private static async openJump(jump: SshTarget, options: OpenOptions): Promise<Connection> {
     try {
       return await Connection.open(jump, { defaultTimeoutMs: options.defaultTimeoutMs });
     } catch (error) {
       const failure = error as HostError;
-      throw new HostError(failure.kind, `jump host: ${failure.message}`);
+      throw Object.assign(new HostError(failure.kind, `jump host: ${failure.message}`), { connectAttempts: failure.connectAttempts });
     }
   }
 
@@ -107,18 +161,25 @@ export class Connection {
     const stdin = become && password ? `${password}\n${options.stdin ?? ''}` : options.stdin;
     let channel: ClientChannel | undefined;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // The remote `timeout` ends the command itself; stop waiting for it.
-        channel?.close();
-        reject(new HostError('timeout', `command did not finish within ${timeoutMs / 1000}s: ${command.slice(0, 120)}`));
-      }, timeoutMs);
-    });
+    let failStep: (error: HostError) => void = () => {};
+    const failed = new Promise<never>((_, reject) => (failStep = reject));
+    timer = setTimeout(() => {
+      // The remote `timeout` ends the command itself; stop waiting for it.
+      channel?.close();
+      failStep(new HostError('timeout', `command did not finish within ${timeoutMs / 1000}s: ${command.slice(0, 120)}`));
+    }, timeoutMs);
+    const maxOutput = options.maxOutputBytes ?? DEFAULT_OUTPUT_CAP_BYTES;
+    const onChannel = (c: ClientChannel) => {
+      channel = c;
+      capChannelOutput(c, maxOutput, () =>
+        failStep(new HostError('command', `output cut off: the command sent more than ${formatBytes(maxOutput)} (stdout and stderr); fleet stopped reading and ended it: ${command.slice(0, 120)}`)),
+      );
+    };
     try {
-      const result = await Promise.race([
-        this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel: (c) => (channel = c) }),
-        timeout,
-      ]);
+      const result = await Promise.race([this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel }), failed]);
+      if (result.code === null && result.signal === null && !this.ssh.isConnected()) {
+        throw new HostError('unreachable', `the SSH session to ${this.target.host} was lost while a command ran (no answer to keepalives, or the connection was cut): ${command.slice(0, 120)}`);
+      }
       let stderr = result.stderr;
       if (become) {
         const marker = stderr.indexOf(`${SUDO_OK}\n`);
@@ -151,23 +212,35 @@ export class Connection {
 
   /** Copies a local file (a release binary) without reading it into memory; same guarantees as upload. */
   async uploadFile(localPath: string, remotePath: string, mode = 0o600): Promise<void> {
-    await this.withSftpUntilClosed(remotePath, (sftp, done) => sftp.fastPut(localPath, remotePath, { mode }, done));
+    await this.withSftpUntilClosed(remotePath, (sftp, done, progress) => sftp.fastPut(localPath, remotePath, { mode, step: progress }, done));
   }
 
-  private async withSftpUntilClosed(remotePath: string, transfer: (sftp: SFTPWrapper, done: (error?: Error | null) => void) => void): Promise<void> {
+  /** Fails if the session drops, or if opening SFTP or the transfer makes no progress for UPLOAD_STALL_MS. */
+  private async withSftpUntilClosed(remotePath: string, transfer: (sftp: SFTPWrapper, done: (error?: Error | null) => void, progress: () => void) => void): Promise<void> {
     const client = this.ssh.connection;
     if (!client) throw new HostError('unreachable', `the SSH session to ${this.target.host} is closed`);
-    let onClose = () => {};
-    const closed = new Promise<never>((_, reject) => {
-      onClose = () => reject(new HostError('unreachable', `the SSH session to ${this.target.host} closed during the upload of ${remotePath}`));
-      client.once('close', onClose);
-    });
+    let fail: (error: HostError) => void = () => {};
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    const onClose = () => fail(new HostError('unreachable', `the SSH session to ${this.target.host} closed during the upload of ${remotePath}`));
+    client.once('close', onClose);
+    let phase = 'opening SFTP for';
+    let stalled: NodeJS.Timeout | undefined;
+    const progress = () => {
+      clearTimeout(stalled);
+      stalled = setTimeout(() => fail(new HostError('timeout', `${phase} the upload of ${remotePath} made no progress for ${UPLOAD_STALL_MS / 1000}s`)), UPLOAD_STALL_MS);
+    };
+    progress();
     try {
       await Promise.race([
-        this.ssh.withSFTP((sftp) => new Promise<void>((resolve, reject) => transfer(sftp, (error) => (error ? reject(error) : resolve())))),
-        closed,
+        this.ssh.withSFTP((sftp) => {
+          phase = 'after SFTP opened,';
+          progress();
+          return new Promise<void>((resolve, reject) => transfer(sftp, (error) => (error ? reject(error) : resolve()), progress));
+        }),
+        failed,
       ]);
     } finally {
+      clearTimeout(stalled);
       client.removeListener('close', onClose);
     }
   }
@@ -175,6 +248,13 @@ export class Connection {
   close(): void {
     this.ssh.dispose();
     this.jump?.close();
+  }
+
+  /** Cuts the connection at once, without the polite goodbye a frozen host would never answer (a host past its deadline). */
+  abandon(): void {
+    this.ssh.connection?.destroy();
+    this.close();
+    this.jump?.abandon();
   }
 }
 
@@ -186,6 +266,10 @@ function withRemoteTimeout(command: string, timeoutMs: number): string {
   const seconds = Math.ceil(timeoutMs / 1000);
   const quoted = shellQuote(command);
   return `if command -v timeout >/dev/null 2>&1; then timeout -s KILL ${seconds} sh -c ${quoted}; else sh -c ${quoted}; fi`;
+}
+
+function describeJumps(jump: SshTarget): string {
+  return `${jump.jump ? `${describeJumps(jump.jump)}, ` : ''}${jump.host}:${jump.port}`;
 }
 
 async function authenticationMethods(target: SshTarget, password: string | undefined) {

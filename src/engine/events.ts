@@ -14,6 +14,8 @@ export interface HostOutcome<T = unknown> {
   /** Set when status is failed or unreachable: which step, what kind, what to do. */
   error?: { kind: string; step?: string; message: string };
   result?: T;
+  /** How many attempts the connection took (transient failures such as a refused connection are retried). */
+  connectAttempts?: number;
 }
 
 export type EventSink = (event: RunEvent) => void;

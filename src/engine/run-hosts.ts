@@ -68,16 +68,42 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
   options.emit({ type: 'host-start', host: host.name });
   report('connect');
   let connection: Connection | undefined;
+  let abandoned = false;
   let outcome: HostOutcome<T>;
+  const work = (async () => {
+    const opened = options.connect ? await options.connect(host, options.openOptions(host)) : await Connection.open(host.ssh, options.openOptions(host));
+    if (abandoned) {
+      opened.abandon();
+      throw new HostError('timeout', 'abandoned');
+    }
+    connection = opened;
+    return task({ host, connection, report });
+  })();
+  // Work abandoned at the deadline may still fail later; that failure is already reported as the timeout.
+  work.catch(() => {});
+  let deadline: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    const limitMs = host.ssh.hostTimeoutMs;
+    if (limitMs === undefined) return;
+    deadline = setTimeout(() => {
+      abandoned = true;
+      reject(new HostError('timeout', `host did not finish within ${limitMs / 1000}s (ssh.host_timeout) and was abandoned at step "${step}"; fleet cut its connection`));
+    }, limitMs);
+  });
   try {
-    connection = options.connect ? await options.connect(host, options.openOptions(host)) : await Connection.open(host.ssh, options.openOptions(host));
-    const { status, result } = await task({ host, connection, report });
+    const { status, result } = await Promise.race([work, timedOut]);
     outcome = { host: host.name, status, durationMs: Date.now() - started, result };
   } catch (error) {
     outcome = { host: host.name, ...failureOf<T>(error, step), durationMs: Date.now() - started };
+    if (error instanceof HostError && error.connectAttempts !== undefined) outcome.connectAttempts = error.connectAttempts;
   } finally {
-    connection?.close();
+    clearTimeout(deadline);
+    // A host past its deadline may be frozen: cut the connection rather than wait for a goodbye.
+    if (abandoned) (connection as Connection | undefined)?.abandon();
+    else (connection as Connection | undefined)?.close();
   }
+  const opened = connection as Connection | undefined;
+  if (opened) outcome.connectAttempts = opened.connectAttempts;
   options.emit({ type: 'host-done', host: host.name, outcome });
   return outcome;
 }

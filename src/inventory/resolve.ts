@@ -14,8 +14,13 @@ export interface SshTarget {
   user: string;
   identityFiles: string[];
   agent?: string;
+  /** The hop before this host: ProxyJump `a,b` is a chain (b's jump is a). */
   jump?: SshTarget;
+  /** A ProxyCommand from ssh_config; fleet refuses to connect rather than go around it. */
+  proxyCommand?: string;
   connectTimeoutMs: number;
+  /** The whole run on this host (connect, facts, changes, checks) must end within this. */
+  hostTimeoutMs?: number;
   hostKeyChecking: HostKeyChecking;
   knownHostsFile: string;
 }
@@ -58,6 +63,8 @@ export interface ResolveOptions {
 }
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+// Generous: an install downloads and verifies release binaries; a stuck host must still not hold the run forever.
+const DEFAULT_HOST_TIMEOUT_S = 1800;
 
 export function resolveHosts(inventory: Inventory, options: ResolveOptions = {}): ResolvedHost[] {
   const sshConfigFile = inventory.raw.ssh_config_file ? expandPath(inventory.raw.ssh_config_file, inventory.dir) : undefined;
@@ -141,6 +148,7 @@ function resolveSshTarget(
   const jumpSpec = settings.jump ?? fromConfig.proxyJump;
   const common = {
     connectTimeoutMs: (settings.connect_timeout ?? 10) * 1000,
+    hostTimeoutMs: (settings.host_timeout ?? DEFAULT_HOST_TIMEOUT_S) * 1000,
     hostKeyChecking: settings.host_key_checking ?? 'strict',
     knownHostsFile: expandPath(settings.known_hosts_file ?? '~/.ssh/known_hosts', baseDir),
     agent: (settings.agent ?? true) && agentSocket ? agentSocket : undefined,
@@ -150,18 +158,52 @@ function resolveSshTarget(
     port: settings.port ?? fromConfig.port ?? 22,
     user: settings.user ?? fromConfig.user ?? userInfo().username,
     identityFiles,
-    jump: jumpSpec ? resolveJump(jumpSpec, sshConfig, identityFiles, settings.user, common, hostName) : undefined,
+    // An inventory jump replaces ssh_config's ProxyJump and ProxyCommand, as `ssh -J` does.
+    jump: jumpSpec ? resolveJumpChain(jumpSpec, sshConfig, identityFiles, settings.user, common, hostName) : undefined,
+    proxyCommand: settings.jump ? undefined : fromConfig.proxyCommand,
     ...common,
   };
+}
+
+type JumpCommon = Omit<SshTarget, 'host' | 'port' | 'user' | 'identityFiles' | 'jump' | 'proxyCommand'>;
+
+/**
+ * ProxyJump `a,b` as OpenSSH runs it: connect to a, from there to b, from there to the host. The
+ * first hop's own ssh_config ProxyJump (or ProxyCommand) applies to it; the later hops take theirs
+ * from the list.
+ */
+function resolveJumpChain(spec: string, sshConfig: SshConfigLookup, identityFiles: string[], inventoryUser: string | undefined, common: JumpCommon, hostName: string, depth = 0): SshTarget {
+  // OpenSSH stops at the same bound when ProxyJump entries in ssh_config lead into each other.
+  if (depth > 8) throw new UsageError(`host ${hostName}: ssh.jump "${spec}" leads to more than 8 nested jump hosts (a ProxyJump loop in ssh_config?)`);
+  const hops = spec.split(',').map((hop) => hop.trim());
+  let previous: SshTarget | undefined;
+  hops.forEach((hop, index) => {
+    const target = resolveJump(hop, spec, sshConfig, identityFiles, inventoryUser, common, hostName);
+    if (index === 0) {
+      const own = sshConfig(hopAlias(hop));
+      if (own.proxyJump) target.jump = resolveJumpChain(own.proxyJump, sshConfig, identityFiles, inventoryUser, common, hostName, depth + 1);
+      else if (own.proxyCommand) target.proxyCommand = own.proxyCommand;
+    } else {
+      target.jump = previous;
+    }
+    previous = target;
+  });
+  return previous!;
+}
+
+const HOP = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:@]+)(?::(\d+))?$/;
+
+function hopAlias(hop: string): string {
+  return HOP.exec(hop)?.[2]?.replace(/^\[|\]$/g, '') ?? hop;
 }
 
 /**
  * A jump host is `[user@]host[:port]` or an ~/.ssh/config alias. It uses the target's keys and host key
  * policy, and the target's inventory user unless the spec or ~/.ssh/config names one.
  */
-function resolveJump(spec: string, sshConfig: SshConfigLookup, identityFiles: string[], inventoryUser: string | undefined, common: Omit<SshTarget, 'host' | 'port' | 'user' | 'identityFiles' | 'jump'>, hostName: string): SshTarget {
-  const match = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(spec.split(',')[0]!.trim());
-  if (!match) throw new UsageError(`host ${hostName}: ssh.jump "${spec}" is not [user@]host[:port]`);
+function resolveJump(hop: string, spec: string, sshConfig: SshConfigLookup, identityFiles: string[], inventoryUser: string | undefined, common: JumpCommon, hostName: string): SshTarget {
+  const match = HOP.exec(hop);
+  if (!match) throw new UsageError(`host ${hostName}: ssh.jump "${spec}": "${hop}" is not [user@]host[:port]`);
   const alias = match[2]!.replace(/^\[|\]$/g, '');
   const fromConfig = sshConfig(alias);
   return {

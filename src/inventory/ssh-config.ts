@@ -9,6 +9,7 @@ export interface SshConfigEntry {
   port?: number;
   identityFiles: string[];
   proxyJump?: string;
+  proxyCommand?: string;
 }
 
 export type SshConfigLookup = (host: string) => SshConfigEntry;
@@ -31,12 +32,14 @@ export function loadSshConfig(file: string = `${homedir()}/.ssh/config`): SshCon
     const identity = computed.IdentityFile;
     const port = one('Port');
     const proxyJump = one('ProxyJump');
+    const proxyCommand = one('ProxyCommand');
     return {
       hostName: one('HostName')?.replaceAll('%h', host),
       user: one('User'),
       port: port ? Number(port) : undefined,
       identityFiles: identity === undefined ? [] : Array.isArray(identity) ? identity : [identity],
       proxyJump: proxyJump && proxyJump.toLowerCase() !== 'none' ? proxyJump : undefined,
+      proxyCommand: proxyCommand && proxyCommand.toLowerCase() !== 'none' ? proxyCommand : undefined,
     };
   };
 }
