@@ -47,7 +47,7 @@ WantedBy=multi-user.target
 
 export interface Report {
   notAttempted?: string[];
-  hosts: { host: string; status: string; error?: { message: string; step?: string }; result?: { changes: { resource: string; action: string; reason: string }[] } }[];
+  hosts: { host: string; status: string; durationMs: number; error?: { kind?: string; message: string; step?: string }; result?: { changes: { resource: string; action: string; reason: string }[] } }[];
 }
 
 /**
