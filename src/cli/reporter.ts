@@ -26,7 +26,9 @@ export function createProgress(total: number, verb: string): { sink: EventSink; 
   const running = new Map<string, string>();
   const done: HostOutcome[] = [];
   const interactive = process.stderr.isTTY === true;
-  const spinner: Ora | undefined = interactive ? ora({ stream: process.stderr }).start() : undefined;
+  // discardStdin off: ora's raw-mode stdin never flows unless something reads stdin, so Ctrl-C was
+  // swallowed and never reached fleet's SIGINT handler. The terminal keeps its own Ctrl-C this way.
+  const spinner: Ora | undefined = interactive ? ora({ stream: process.stderr, discardStdin: false }).start() : undefined;
   const render = () => {
     if (!spinner) return;
     const count = (status: HostStatus) => done.filter((outcome) => outcome.status === status).length;
