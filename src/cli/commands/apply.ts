@@ -41,7 +41,10 @@ export function registerApply(program: Command): void {
           'When the inventory names Prometheus servers (prometheus.servers), the hosts are then registered as scrape targets ' +
           'and fleet waits until Prometheus reports them up.\n\n' +
           'Examples:\n  fleet apply inventory.yaml --check --diff      show what would change, change nothing\n' +
-          '  fleet apply inventory.yaml node-exporter --limit web --forks 20\n  fleet apply inventory.yaml --tags config --json',
+          '  fleet apply inventory.yaml node-exporter --limit web --forks 20\n  fleet apply inventory.yaml --tags config --json\n' +
+          '  fleet apply inventory.yaml --serial 25% --max-fail-percent 10   roll out a quarter at a time, stop if a batch fails\n\n' +
+          'Ctrl-C (or SIGTERM) starts nothing new, lets the steps in flight finish, prints the recap and exits 130 (143); ' +
+          'a second Ctrl-C stops at once. Restarts owed by an interrupted or failed run are done by the next apply.',
       )
       .argument('<inventory>', 'inventory YAML file')
       .argument('[playbooks...]', 'playbooks to run, in order (default: site)')
