@@ -25,7 +25,7 @@ describe.skipIf(labUnavailable)('faults on lab hosts leave the host as it was, a
   const onHost = async (index: number, command: string) => (await runInLabHost(hosts[index]!, command)).stdout;
   const answer = (index: number) => onHost(index, 'curl -s http://127.0.0.1:9300/');
 
-  it('a full disk at the install path: the old binary stays in service and the message says no space', async () => {
+  it('a full disk at the install path: the old binary stays in service and the message says no space', { timeout: 300_000 }, async () => {
     const file = await tool.inventory([hosts[0]!]);
     expect((await tool.apply(file, { 'fault-a': '1.0.0' })).code).toBe(0);
     const before = await onHost(0, 'sha256sum /usr/local/bin/fleet-test-tool');
@@ -46,7 +46,7 @@ describe.skipIf(labUnavailable)('faults on lab hosts leave the host as it was, a
     expect(await answer(0)).toBe('tool 2.0.0\n');
   });
 
-  it('a truncated or corrupted download is never installed; expected and actual sha256 are shown', async () => {
+  it('a truncated or corrupted download is never installed; expected and actual sha256 are shown', { timeout: 300_000 }, async () => {
     const file = await tool.inventory([hosts[1]!]);
     expect((await tool.apply(file, { 'fault-b': '1.0.0' })).code).toBe(0);
     const before = await onHost(1, 'sha256sum /usr/local/bin/fleet-test-tool');
@@ -74,7 +74,7 @@ describe.skipIf(labUnavailable)('faults on lab hosts leave the host as it was, a
     expect(await onHost(1, LEFTOVERS)).toBe('0\n');
   });
 
-  it('a destination that is a directory, or a symlink to one, is refused and nothing is left behind', async () => {
+  it('a destination that is a directory, or a symlink to one, is refused and nothing is left behind', { timeout: 300_000 }, async () => {
     const file = await tool.inventory([hosts[1]!]);
     await onHost(1, 'systemctl stop fleet-test-tool; rm -f /usr/local/bin/fleet-test-tool* && mkdir /usr/local/bin/fleet-test-tool');
     const check = await tool.apply(file, { 'fault-b': '1.0.0' }, '--check');
@@ -95,7 +95,7 @@ describe.skipIf(labUnavailable)('faults on lab hosts leave the host as it was, a
     expect(await answer(1)).toBe('tool 1.0.0\n');
   });
 
-  it('a cached unpacked binary changed on the controller is hashed again and never pushed as it is', async () => {
+  it('a cached unpacked binary changed on the controller is hashed again and never pushed as it is', { timeout: 300_000 }, async () => {
     const file = await tool.inventory(hosts);
     expect((await tool.apply(file, { 'fault-a': '2.0.0', 'fault-b': '1.0.0' })).code).toBe(0);
     // Between runs: the cache's unpacked 2.0.0 is replaced; the next run unpacks it again from the verified archive.

@@ -37,7 +37,7 @@ describe.skipIf(labUnavailable)('handlers survive failures and follow tag select
   const mirror = useLabMirror();
   const onHost = async (index: number, command: string) => (await runInLabHost(hosts[index]!, command)).stdout;
 
-  it('a restart owed by a run that failed later is done by the next apply, and check reports it in between', async () => {
+  it('a restart owed by a run that failed later is done by the next apply, and check reports it in between', { timeout: 300_000 }, async () => {
     const { dir, file } = await writeLabInventory([hosts[0]!]);
     await mkdir(join(dir, 'playbooks'));
     await mkdir(join(dir, 'templates'));
@@ -72,7 +72,7 @@ describe.skipIf(labUnavailable)('handlers survive failures and follow tag select
     expect(clean.stdout).toMatch(/handlers-a\s+in sync/);
   });
 
-  it('--tags config changes config.alloy and still reloads Alloy and runs its checks', async () => {
+  it('--tags config changes config.alloy and still reloads Alloy and runs its checks', { timeout: 300_000 }, async () => {
     const inventory = (vars: Record<string, unknown>) => writeLabInventory([hosts[1]!], '', { mirrorUrl: mirror.url, vars });
     const { file } = await inventory({ alloy: { version: LAB_ALLOY_VERSIONS[0] } });
     expect((await runFleet(['apply', file, 'alloy'], mirror.env)).code).toBe(0);

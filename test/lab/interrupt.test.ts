@@ -67,7 +67,7 @@ describe.skipIf(labUnavailable)('Ctrl-C during fleet apply', () => {
     return size > 0 && size < 48 * 1024 * 1024 ? size : undefined;
   };
 
-  it('stops after the step in flight, prints the recap, exits 130, leaves no upload behind; a rerun converges and restarts', async () => {
+  it('stops after the step in flight, prints the recap, exits 130, leaves no upload behind; a rerun converges and restarts', { timeout: 300_000 }, async () => {
     const file = await prepare();
     const oldSha = (await onHost(0, 'sha256sum /usr/local/bin/alloy')).split(' ')[0];
     const run = startFleet(['apply', file, 'alloy', '--forks', '1'], mirror.env);
@@ -96,7 +96,7 @@ describe.skipIf(labUnavailable)('Ctrl-C during fleet apply', () => {
     expect(await onHost(0, 'ls -A /var/lib/fleet/pending')).toBe('');
   });
 
-  it('a second Ctrl-C ends the run at once, and a rerun still converges', async () => {
+  it('a second Ctrl-C ends the run at once, and a rerun still converges', { timeout: 300_000 }, async () => {
     const file = await prepare();
     const run = startFleet(['apply', file, 'alloy', '--forks', '1'], mirror.env);
     await until('the upload to intr-a', () => uploadInProgress(0));

@@ -15,7 +15,7 @@ describe.skipIf(labUnavailable)('rolling changes: --serial and --max-fail-percen
   const all = (release: string) => Object.fromEntries(hosts.map((host) => [host.name, release]));
   const running = async () => Promise.all(hosts.map(async (host) => (await runInLabHost(host, 'curl -s http://127.0.0.1:9300/')).stdout.trim()));
 
-  it('a broken release stops at the first batch; the rest keep the old version and are reported as not attempted', async () => {
+  it('a broken release stops at the first batch; the rest keep the old version and are reported as not attempted', { timeout: 300_000 }, async () => {
     const file = await tool.inventory(hosts);
     expect((await tool.apply(file, all('1.0.0'))).code).toBe(0);
 
@@ -32,7 +32,7 @@ describe.skipIf(labUnavailable)('rolling changes: --serial and --max-fail-percen
     expect(text.report.hosts[2]!.error!.message).toBe('not attempted: every host of the previous batch failed (2 of 2)');
   });
 
-  it('stops only when a batch is strictly above the limit', async () => {
+  it('stops only when a batch is strictly above the limit', { timeout: 300_000 }, async () => {
     const file = await tool.inventory(hosts);
     // One broken host in the first batch of two: 50% failed.
     const versions = { ...all('2.0.0'), 'roll-a': BROKEN_VERSION };
@@ -46,7 +46,7 @@ describe.skipIf(labUnavailable)('rolling changes: --serial and --max-fail-percen
     expect(await running()).toEqual(['tool 1.0.0', 'tool 1.0.0', 'tool 2.0.0', 'tool 2.0.0']);
   });
 
-  it('the recap names the hosts not attempted and why', async () => {
+  it('the recap names the hosts not attempted and why', { timeout: 300_000 }, async () => {
     const file = await tool.inventory(hosts);
     const args = Object.entries(all(BROKEN_VERSION)).flatMap(([host, release]) => ['-e', `versions.${host}=${release}`]);
     const run = await runFleet(['apply', file, 'tool', ...args, '--serial', '1'], { FLEET_CACHE_DIR: tool.state.cacheDir });
