@@ -101,8 +101,9 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
         await connection.uploadFile(binary.path, upload, 0o600);
         const script = [
           `trap ${shellQuote(`rm -f ${shellQuote(upload)}`)} EXIT`,
-          // An upload cut off by an earlier run that ended at once (second Ctrl-C, lost session) is not left in /tmp.
-          `find /tmp -maxdepth 1 -name ${shellQuote(`${prefix.slice(5)}*`)} ! -path ${shellQuote(upload)} -delete 2>/dev/null || true`,
+          // An upload cut off by an earlier run that ended at once (second Ctrl-C, lost session) is not
+          // left in /tmp; one that a process still holds open (another run uploading now) is kept.
+          `for stale in ${shellQuote(prefix)}*; do [ -f "$stale" ] && [ "$stale" != ${shellQuote(upload)} ] || continue; ls -l /proc/[0-9]*/fd 2>/dev/null | grep -qF -- "$stale" || rm -f -- "$stale"; done`,
           // What arrived is what the cache verified: a cut-short upload or a cache file changed since it was hashed is never installed.
           `actual=$(sha256sum ${shellQuote(upload)} | cut -d' ' -f1)`,
           `[ "$actual" = ${shellQuote(binary.sha256)} ] || { echo "the uploaded ${spec.name} binary has sha256 $actual, expected ${binary.sha256} (the controller's cached copy changed, or the upload was cut short); nothing was installed" >&2; exit 1; }`,

@@ -110,6 +110,8 @@ describe.skipIf(labUnavailable)('Ctrl-C during fleet apply', () => {
     const result = await run.done;
     expect(result.code).toBe(130);
     expect(result.endedAt - sentAt).toBeLessThan(3000);
+    // Ended at once: the upload in flight is left cut off in /tmp, until the next install of alloy.
+    expect(await onHost(0, 'ls -A /tmp | grep -c fleet-upload-alloy || true')).toBe('1\n');
 
     const rerun = await runFleet(['apply', file, 'alloy'], mirror.env);
     expect(rerun.code, rerun.stdout).toBe(0);
