@@ -1,3 +1,5 @@
+import type { ConnectionUsage } from '../connection/ssh.ts';
+
 /** What the engine tells the reporter while it works; nothing in the engine writes to the terminal. */
 export type RunEvent =
   | { type: 'host-start'; host: string }
@@ -16,6 +18,8 @@ export interface HostOutcome<T = unknown> {
   result?: T;
   /** How many attempts the connection took (transient failures such as a refused connection are retried). */
   connectAttempts?: number;
+  /** Counted on the host's SSH session (absent when it never connected). */
+  connection?: ConnectionUsage;
 }
 
 export type EventSink = (event: RunEvent) => void;

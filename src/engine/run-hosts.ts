@@ -1,4 +1,4 @@
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { HostError } from '../connection/errors.ts';
 import { Connection, type OpenOptions } from '../connection/ssh.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
@@ -26,6 +26,13 @@ export interface RunOptions {
 }
 
 /**
+ * SSH handshakes (key exchange, authentication) are the CPU-heavy part of a session on both ends: a
+ * burst of a hundred at once made a busy lab miss connect timeouts (issue 11). Sessions run `forks`
+ * at a time; at most this many of them are connecting, and a host's connect timeout starts with its turn.
+ */
+export const CONNECT_CONCURRENCY = 32;
+
+/**
  * Runs a task on every host, at most `forks` at a time (batch after batch with --serial). A host's
  * failure is a value in its outcome, never an exception: one bad host does not stop the others.
  * A batch above --max-fail-percent, or an interruption, stops the run: the hosts not yet started
@@ -33,6 +40,7 @@ export interface RunOptions {
  */
 export async function runOnHosts<T>(hosts: readonly ResolvedHost[], task: HostTask<T>, options: RunOptions): Promise<HostOutcome<T>[]> {
   const limit = pLimit(Math.max(1, options.forks));
+  const connectLimit = pLimit(Math.max(1, Math.min(options.forks, CONNECT_CONCURRENCY)));
   const outcomes: HostOutcome<T>[] = [];
   let stopped: string | undefined;
   const notAttempted = (host: ResolvedHost, reason: string): HostOutcome<T> => {
@@ -48,7 +56,7 @@ export async function runOnHosts<T>(hosts: readonly ResolvedHost[], task: HostTa
     }
     const done = await Promise.all(batch.map((host) => limit(() => {
       const reason = interrupted();
-      return reason ? notAttempted(host, reason) : runOneHost(host, task, options);
+      return reason ? notAttempted(host, reason) : runOneHost(host, task, options, connectLimit);
     })));
     outcomes.push(...done);
     stopped = interrupted() ?? batchStopReason(done, { maxFailPercent: options.maxFailPercent, serial: options.serial !== undefined });
@@ -56,7 +64,7 @@ export async function runOnHosts<T>(hosts: readonly ResolvedHost[], task: HostTa
   return outcomes;
 }
 
-async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: RunOptions): Promise<HostOutcome<T>> {
+async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: RunOptions, connectLimit: LimitFunction): Promise<HostOutcome<T>> {
   const started = Date.now();
   let step = 'connect';
   const report = (next: string) => {
@@ -71,7 +79,7 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
   let abandoned = false;
   let outcome: HostOutcome<T>;
   const work = (async () => {
-    const opened = options.connect ? await options.connect(host, options.openOptions(host)) : await Connection.open(host.ssh, options.openOptions(host));
+    const opened = await connectLimit(() => (options.connect ? options.connect(host, options.openOptions(host)) : Connection.open(host.ssh, options.openOptions(host))));
     if (abandoned) {
       opened.abandon();
       throw new HostError('timeout', 'abandoned');
@@ -103,7 +111,10 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
     else (connection as Connection | undefined)?.close();
   }
   const opened = connection as Connection | undefined;
-  if (opened) outcome.connectAttempts = opened.connectAttempts;
+  if (opened) {
+    outcome.connectAttempts = opened.connectAttempts;
+    outcome.connection = { ...opened.usage };
+  }
   options.emit({ type: 'host-done', host: host.name, outcome });
   return outcome;
 }

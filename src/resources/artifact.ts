@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import { ArtifactCache } from '../artifacts/cache.ts';
-import { parsePathState, pathStateCommand, refusedDestination } from '../facts/path-state.ts';
+import { refusedDestination } from '../facts/path-state.ts';
+import { binaryStateCommand, parseBinaryState, writeRecordCommand } from '../facts/binary-state.ts';
 import { ExternalError } from '../errors.ts';
 import type { Connection } from '../connection/ssh.ts';
 import type { Change, Facts, Notify, Resource } from './types.ts';
@@ -44,6 +45,9 @@ interface Source {
 export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = sharedCache): ArtifactResource {
   const id = `artifact ${spec.dest}`;
   const marker = `${MARKER_DIR}/${spec.name}`;
+  // Size, times and inode of the installed binary with its hash, so converged runs need not re-hash it.
+  const record = `${MARKER_DIR}/${spec.name}.identity`;
+  const stateKey = `binary:${spec.dest}`;
   let replaced = false;
 
   const source = async (facts: Facts): Promise<Source> => {
@@ -67,12 +71,12 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
     tags: spec.tags ?? [],
     notify: spec.notify,
     facts: () => [
-      { key: `path:${spec.dest}`, command: pathStateCommand(spec.dest) },
+      { key: stateKey, command: binaryStateCommand(spec.dest, record) },
       { key: `marker:${marker}`, command: `cat ${shellQuote(marker)} 2>/dev/null || true` },
     ],
     async plan(facts): Promise<Change> {
       const { arch, archiveSha256, url, member } = await source(facts);
-      const state = parsePathState(facts.raw.get(`path:${spec.dest}`) ?? '');
+      const state = parseBinaryState(facts.raw.get(stateKey) ?? '');
       const refused = refusedDestination(spec.dest, state);
       if (refused) throw new HostError('artifact', refused);
       let expected: string | undefined;
@@ -92,6 +96,12 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
       if (state.mode !== '0755' || state.owner !== 'root') return { resource: id, action: 'update', reason: `mode ${state.mode} ${state.owner} -> 0755 root` };
       return { resource: id, action: 'same', reason: `binary matches ${url.split('/').pop()}` };
     },
+    upkeep(facts) {
+      // Hashed in full because the record was missing or stale (an older fleet, a chmod): record it again.
+      const state = parseBinaryState(facts.raw.get(stateKey) ?? '');
+      if (state.hashedFrom !== 'content' || !state.identity || !state.sha256) return undefined;
+      return writeRecordCommand(spec.dest, record, state.sha256, state.identity);
+    },
     async apply(connection, _change, facts) {
       const { url, member, archiveSha256 } = await source(facts);
       if (spec.fetch === 'controller') {
@@ -107,11 +117,11 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
           // What arrived is what the cache verified: a cut-short upload or a cache file changed since it was hashed is never installed.
           `actual=$(sha256sum ${shellQuote(upload)} | cut -d' ' -f1)`,
           `[ "$actual" = ${shellQuote(binary.sha256)} ] || { echo "the uploaded ${spec.name} binary has sha256 $actual, expected ${binary.sha256} (the controller's cached copy changed, or the upload was cut short); nothing was installed" >&2; exit 1; }`,
-          installScript(shellQuote(upload), spec.dest),
+          `${installScript(shellQuote(upload), spec.dest)} && ${writeRecordCommand(spec.dest, record, binary.sha256)}`,
         ].join('\n');
         await connection.execChecked(`install ${spec.dest}`, script, { sudo: true });
       } else {
-        await connection.execChecked(`download and install ${spec.dest}`, hostFetchScript(url, archiveSha256, member, spec.dest, marker), { sudo: true, timeoutMs: 600_000 });
+        await connection.execChecked(`download and install ${spec.dest}`, hostFetchScript(url, archiveSha256, member, spec.dest, marker, record), { sudo: true, timeoutMs: 600_000 });
       }
       replaced = true;
     },
@@ -150,7 +160,7 @@ function installScript(sourceWord: string, dest: string): string {
 }
 
 /** The host downloads and verifies the archive itself (curl or wget; unzip for zip archives). */
-function hostFetchScript(url: string, sha256: string, member: string, dest: string, marker: string): string {
+function hostFetchScript(url: string, sha256: string, member: string, dest: string, marker: string, record: string): string {
   const unpack = url.endsWith('.zip')
     ? `command -v unzip >/dev/null || { echo 'unzip is needed on the host for artifacts.fetch: host with zip archives' >&2; exit 1; }; unzip -q "$d/archive" ${shellQuote(member)} -d "$d/x"`
     : `tar -xzf "$d/archive" -C "$d/x" ${shellQuote(member)}`;
@@ -163,6 +173,8 @@ function hostFetchScript(url: string, sha256: string, member: string, dest: stri
     unpack,
     installScript(`"$d/x/"${shellQuote(member)}`, dest),
     `mkdir -p ${MARKER_DIR}`,
-    `echo ${shellQuote(sha256)} "$(sha256sum ${shellQuote(dest)} | cut -d' ' -f1)" > ${shellQuote(marker)}`,
+    `installed=$(sha256sum ${shellQuote(dest)} | cut -d' ' -f1)`,
+    `echo ${shellQuote(sha256)} "$installed" > ${shellQuote(marker)}`,
+    writeRecordCommand(dest, record, '"$installed"'),
   ].join('\n');
 }

@@ -12,6 +12,7 @@ import { UsageError } from '../../errors.ts';
 import { parseSerial, type Serial } from '../../engine/batches.ts';
 import { formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
+import { diffReplacer, maskCredentials } from '../output-diffs.ts';
 
 interface ApplyOptions extends CommonOptions {
   check?: boolean;
@@ -21,6 +22,7 @@ interface ApplyOptions extends CommonOptions {
   serial?: Serial;
   maxFailPercent?: number;
   register: boolean;
+  verifyHashes?: boolean;
 }
 
 const tagList = (text: string | undefined) => (text ? text.split(',').map((tag) => tag.trim()).filter(Boolean) : []);
@@ -50,7 +52,8 @@ export function registerApply(program: Command): void {
       .option('--skip-tags <tags>', 'leave out tasks (and checks) with one of these tags; a kept task still gets the restart or reload it notifies')
       .option('--serial <n|p%>', 'rolling run: hosts in batches of N (or P% of the selected hosts), each batch finished before the next starts', parseSerialOption)
       .option('--max-fail-percent <p>', 'stop after a batch whose share of failed or unreachable hosts is above P (0: stop at the first failure); the hosts left are reported as not attempted', parsePercentOption)
-      .option('--no-register', 'skip the Prometheus registration step'),
+      .option('--no-register', 'skip the Prometheus registration step')
+      .option('--verify-hashes', "hash every installed binary in full (by default a binary whose size, times and inode match fleet's record of its install is not re-read)"),
   ).action(async (inventoryFile: string, playbookNames: string[], options: ApplyOptions) => {
     // Loaded when the command runs, not at start-up (see main.ts).
     const { loadHosts } = await import('../load-hosts.ts');
@@ -67,14 +70,14 @@ export function registerApply(program: Command): void {
     const register = options.register && loaded.inventory.raw.prometheus !== undefined && (tags.length === 0 || tags.includes('register')) && !skipTags.includes('register');
     const passwords = await collectBecomePasswords(withPrometheusServers(hosts, loaded, register));
     const interruption = watchInterruptions();
-    const run = { check: options.check === true, diff: options.diff === true, forks: options.forks, passwords, serial: options.serial, maxFailPercent: options.maxFailPercent, signal: interruption.signal };
+    const run = { check: options.check === true, diff: options.diff === true, verifyHashes: options.verifyHashes === true, forks: options.forks, passwords, serial: options.serial, maxFailPercent: options.maxFailPercent, signal: interruption.signal };
     const outcomes = await convergeHosts(hosts, programs, run);
     const healthy = succeededHosts(hosts, outcomes);
     const registration = register && !interruption.signal.aborted ? await runRegistration(loaded, { ...run, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
 
     if (options.json) {
       const notAttempted = outcomes.filter((outcome) => outcome.status === 'not-attempted').map((outcome) => outcome.host);
-      process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, interrupted: interruption.signal.aborted ? String(interruption.signal.reason) : undefined, notAttempted, hosts: outcomes, registration }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, interrupted: interruption.signal.aborted ? String(interruption.signal.reason) : undefined, notAttempted, hosts: outcomes, registration }, diffReplacer(options.diff === true), 2)}\n`);
     } else {
       const details = outcomes.map((outcome) => renderChanges(outcome.host, outcome.result?.changes ?? [], options.diff === true)).filter(Boolean);
       if (details.length) process.stdout.write(`${details.join('\n')}\n`);
@@ -93,7 +96,7 @@ function renderRecap(outcomes: readonly HostOutcome<{ changes: Change[] }>[], ch
     `ok=${count(outcome.result?.changes, false)}`,
     `${check ? 'would change' : 'changed'}=${count(outcome.result?.changes, true)}`,
     formatSeconds(outcome.durationMs),
-    outcome.error ? color.red(`${outcome.error.step ? `${outcome.error.step}: ` : ''}${outcome.error.message.split('\n')[0]}`) : '',
+    outcome.error ? color.red(`${outcome.error.step ? `${outcome.error.step}: ` : ''}${maskCredentials(outcome.error.message.split('\n')[0]!)}`) : '',
   ]);
   const skipped = outcomes.filter((outcome) => outcome.status === 'not-attempted');
   const footer = skipped.length ? `\n${color.yellow(`${skipped.length} host(s) ${skipped[0]!.error!.message}: ${skipped.map((outcome) => outcome.host).join(', ')}`)}` : '';
