@@ -91,7 +91,7 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
   work.catch(() => {});
   let deadline: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    const limitMs = host.ssh.hostTimeoutMs;
+    const limitMs = host.ssh?.hostTimeoutMs;
     if (limitMs === undefined) return;
     deadline = setTimeout(() => {
       abandoned = true;

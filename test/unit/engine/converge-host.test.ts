@@ -19,7 +19,8 @@ function fakeHost(files: Record<string, string>, stopped: string[] = []) {
     if (service) return `enabled|${stopped.includes(service[1]!) && !running.has(service[1]!) ? 'inactive' : 'active'}\n`;
     const path = /sha256sum '?([^' |]+)/.exec(command)?.[1];
     if (path && path in files) return `regular file|644|root|root|${createHash('sha256').update(files[path]!).digest('hex')}\n`;
-    if (command.includes('curl')) return `ok\n__fleet_http_status__200`;
+    // The status marker is random per run: answer with the one the command asks for.
+    if (command.includes('curl')) return `ok\n${/__fleet_http_status_\w*?__/.exec(command)?.[0] ?? '__fleet_http_status__'}200`;
     if (command.includes('uname -m')) return 'x86_64\n';
     return '';
   };
@@ -27,7 +28,7 @@ function fakeHost(files: Record<string, string>, stopped: string[] = []) {
       commands.push(command);
       for (const started of command.matchAll(/systemctl (?:start|restart) '?([^' ]+)\.service/g)) running.add(started[1]!);
       // Each part of the facts round trip, run one after the other or (as fleet sends it) in the background.
-      const parts = [...command.matchAll(/printf '\\n(__fleet_part__)%d\\n' (\d+); \( ([\s\S]*?) \) 2>&1(?=; \} >|\nprintf|$)/g)];
+      const parts = [...command.matchAll(/printf '\\n(__fleet_part_[0-9a-f]*_)%d\\n' (\d+); \( ([\s\S]*?) \) 2>&1(?=; \} >|\nprintf|$)/g)];
       const stdout = parts.length ? parts.map((part) => `\n${part[1]}${part[2]}\n${answer(part[3]!)}`).join('') : answer(command);
       return { code: 0, stdout, stderr: '' };
   };
