@@ -6,7 +6,8 @@ export type RunEvent =
   | { type: 'host-step'; host: string; step: string }
   | { type: 'host-done'; host: string; outcome: HostOutcome };
 
-export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable';
+/** `not-attempted`: never started, because the run was interrupted or stopped by --max-fail-percent. */
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'not-attempted';
 
 export interface HostOutcome<T = unknown> {
   host: string;

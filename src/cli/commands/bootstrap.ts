@@ -42,7 +42,7 @@ export function registerBootstrap(program: Command): void {
     const hosts = loaded.selected;
     const publicKeys = new Map<string, string>();
     for (const host of hosts) publicKeys.set(host.name, await readAuthorizedKey(host));
-    const programs = options.apply ? await buildPrograms(hosts, [], [], loaded, dirname(inventoryFile)) : new Map();
+    const programs = options.apply ? await buildPrograms(hosts, [], { tags: [] }, loaded, dirname(inventoryFile)) : new Map();
     checkRegistrationInputs(loaded);
     const passwords = await collectPasswords(hosts, (host) => ({ setting: 'bootstrap.password', env: host.bootstrap.passwordEnv, prompt: host.bootstrap.passwordPrompt }), 'initial password: ');
     const progress = await createProgress(hosts.length, 'bootstrapping');
