@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runLocal } from '../local/run.ts';
-import { bootLabHost, waitForLabHost, type LabHost, type LabVariant } from './boot.ts';
+import { bootLabHost, rebootLabHost, releasePersistentRoot, waitForLabHost, type BootOptions, type LabHost, type LabVariant } from './boot.ts';
 import { labDir } from './layout.ts';
 import { ensureLabNetwork } from './network.ts';
 import { containerInitPid, stopNspawn } from './processes.ts';
 import { ensureRootfs } from './rootfs.ts';
 
-export interface LabHostSpec {
+export interface LabHostSpec extends BootOptions {
   name: string;
   index: number;
   variant?: LabVariant;
@@ -31,7 +31,7 @@ export async function startLab(specs: readonly LabHostSpec[], log: (line: string
   await ensureLabNetwork();
   const hosts: LabHost[] = [];
   try {
-    for (const spec of specs) hosts.push(await bootLabHost(rootfs, spec.name, spec.index, spec.variant ?? 'default'));
+    for (const spec of specs) hosts.push(await bootLabHost(rootfs, spec.name, spec.index, spec.variant ?? 'default', spec));
     await Promise.all(hosts.map((host) => waitForLabHost(host)));
     return hosts;
   } catch (error) {
@@ -42,6 +42,12 @@ export async function startLab(specs: readonly LabHostSpec[], log: (line: string
 
 export async function stopLab(hosts: readonly LabHost[]): Promise<void> {
   await Promise.all(hosts.map((host) => stopNspawn(host.pid, host.name)));
+  for (const host of hosts) await releasePersistentRoot(host);
+}
+
+/** Powers a persistent host off and boots it again on the same disk; returns it with its new PID. */
+export async function restartLabHost(host: LabHost): Promise<LabHost> {
+  return rebootLabHost(host, await ensureRootfs());
 }
 
 /** Runs a command inside a lab host without SSH (to tamper with it, or to look at it). */

@@ -3,9 +3,9 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { enableLabPrometheus, runInLabHost } from '../../src/lab/lab.ts';
+import { enableLabPrometheus } from '../../src/lab/lab.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
-import { enableNftables, labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
+import { enableNftables, labUnavailable, onLabHost, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 import { useLabMirror } from './mirror.ts';
 
 interface CheckReport {
@@ -33,7 +33,7 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
     const run = await runFleet(['check', file, '--json', ...args], mirror.env);
     return { code: run.code, report: JSON.parse(run.stdout) as CheckReport };
   };
-  const onHost = async (index: number, command: string) => (await runInLabHost(hosts[index]!, command)).stdout;
+  const onHost = (index: number, command: string) => onLabHost(hosts[index]!, command);
   /** Everything a check must leave alone: file contents and mtimes, unit states, firewall rules, Prometheus' last reload. */
   const snapshot = async () =>
     (await onHost(1, 'stat -c "%n %Y %s" /etc/alloy/config.alloy /usr/local/bin/node_exporter /usr/local/bin/alloy /etc/systemd/system/node_exporter.service; systemctl is-enabled node_exporter alloy; systemctl is-active node_exporter alloy; nft list ruleset')) +
@@ -65,13 +65,16 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
     const metricsFile = join(await mkdtemp(join(tmpdir(), 'fleet-metrics-')), 'fleet.prom');
     const drifted = await check('--metrics-file', metricsFile);
     expect(drifted.code).toBe(2);
-    const words = drifted.report.drift.map((item) => `${item.host} ${item.resource}: ${item.reason}`);
-    expect(words).toContainEqual(expect.stringMatching(/^drift-a file \/etc\/alloy\/config\.alloy: content differs$/));
-    expect(words).toContainEqual(expect.stringMatching(/^drift-a artifact \/usr\/local\/bin\/node_exporter: binary differs \(host has sha256 \w+…, want sha256 \w+…\)/));
-    expect(words).toContainEqual('drift-a service alloy: disabled -> enabled, stopped -> running');
-    expect(words).toContainEqual('drift-a firewall 9100/tcp: nftables: closed -> open to 10.213.0.116');
-    expect(words).toContainEqual(expect.stringMatching(/^drift-a http http:\/\/127\.0\.0\.1:12345\/-\/ready from host: not as expected: no answer/));
-    expect(words).toContainEqual('drift-prom file /etc/prometheus/file_sd/fleet-alloy.json: content differs');
+    const words = drifted.report.drift.map((item) => `${item.host} ${item.resource}: ${item.reason}`).sort();
+    // Exactly these five tamperings and what follows from them: nothing missed, nothing extra.
+    expect(words).toEqual([
+      expect.stringMatching(/^drift-a artifact \/usr\/local\/bin\/node_exporter: binary differs \(host has sha256 \w+…, want sha256 \w+…\)$/),
+      'drift-a file /etc/alloy/config.alloy: content differs',
+      'drift-a firewall 9100/tcp: nftables: closed -> open to 10.213.0.116',
+      expect.stringMatching(/^drift-a http http:\/\/127\.0\.0\.1:12345\/-\/ready from host: not as expected: no answer/),
+      'drift-a service alloy: disabled -> enabled, stopped -> running',
+      'drift-prom file /etc/prometheus/file_sd/fleet-alloy.json: content differs',
+    ]);
     expect(await readFile(metricsFile, 'utf8')).toContain('fleet_drift{host="drift-a",resource="service alloy"} 1');
     // Read-only: the check touched nothing anywhere.
     expect(await snapshot()).toBe(before);
@@ -80,6 +83,34 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
     expect(repair.code, repair.stdout).toBe(0);
     const after = await check();
     expect(after.code, JSON.stringify(after.report.drift)).toBe(0);
+  });
+
+  it('--no-diff keeps the drift lines and leaves the file diffs out', async () => {
+    await onHost(1, 'echo "// edited by hand" >> /etc/alloy/config.alloy');
+    const withDiff = await runFleet(['check', file], mirror.env);
+    const withoutDiff = await runFleet(['check', file, '--no-diff'], mirror.env);
+    await onHost(1, "sed -i '/edited by hand/d' /etc/alloy/config.alloy");
+    for (const run of [withDiff, withoutDiff]) {
+      expect(run.code).toBe(2);
+      expect(run.stdout).toContain('drift-a: drift file /etc/alloy/config.alloy: content differs');
+    }
+    expect(withDiff.stdout).toMatch(/^-\/\/ edited by hand$/m);
+    expect(withoutDiff.stdout).not.toContain('edited by hand');
+    expect(withoutDiff.stdout).not.toMatch(/^(---|\+\+\+|@@) /m);
+  });
+
+  it('exits 3 when a host answers but cannot be checked and nothing drifted elsewhere', async () => {
+    // The same machine reached as a user without sudo: SSH works, reading the host's state does not.
+    const { file: withLocked } = await writeLabInventory(hosts, `hosts:\n  locked:\n    address: ${hosts[1]!.address}\n    ssh: { user: nosudo }\n    vars: { prometheus_register: false }\n`, {
+      mirrorUrl: mirror.url,
+      prometheusServers: ['drift-prom'],
+    });
+    const run = await runFleet(['check', withLocked, '--json'], mirror.env);
+    const report = JSON.parse(run.stdout) as CheckReport;
+    expect(run.code, JSON.stringify(report.drift)).toBe(3);
+    expect(report.exitCode).toBe(3);
+    expect(report.drift).toEqual([]);
+    expect(report.hosts.map((host) => `${host.host} ${host.state}`).sort()).toEqual(['drift-a in-sync', 'drift-prom in-sync', 'locked failed']);
   });
 
   it('an unreachable host is reported without hiding drift on the others', async () => {

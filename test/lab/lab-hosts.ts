@@ -34,9 +34,19 @@ export async function writeLabInventory(hosts: readonly LabHost[], extra = '', o
   return { dir, file };
 }
 
+/**
+ * Runs a command inside a lab host and returns its output; a non-zero exit fails the test right
+ * there, with the command and what it printed (a set-up step that silently failed proves nothing).
+ */
+export async function onLabHost(host: LabHost, command: string): Promise<string> {
+  const result = await runInLabHost(host, command);
+  if (result.code !== 0) throw new Error(`on lab host ${host.name}, exit ${result.code} from: ${command}\n${result.stdout}${result.stderr}`);
+  return result.stdout;
+}
+
 /** Turns on ufw on a lab host: deny incoming, SSH allowed (the way an operator sets up a ufw host). */
 export async function enableUfw(host: LabHost): Promise<void> {
-  await runInLabHost(host, 'ufw default deny incoming >/dev/null && ufw allow 22/tcp >/dev/null && ufw --force enable >/dev/null');
+  await onLabHost(host, 'ufw default deny incoming >/dev/null && ufw allow 22/tcp >/dev/null && ufw --force enable >/dev/null');
 }
 
 /** A hand-written nftables firewall in /etc/nftables.conf: input policy drop, loopback, replies and SSH allowed. */
@@ -52,5 +62,5 @@ export async function enableNftables(host: LabHost): Promise<void> {
     ' }',
     '}',
   ];
-  await runInLabHost(host, `printf '%s\\n' ${ruleset.map((line) => `'${line}'`).join(' ')} > /etc/nftables.conf && nft -f /etc/nftables.conf`);
+  await onLabHost(host, `printf '%s\\n' ${ruleset.map((line) => `'${line}'`).join(' ')} > /etc/nftables.conf && nft -f /etc/nftables.conf`);
 }
