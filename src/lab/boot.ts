@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,8 +44,20 @@ const SSHD_DROP_INS: Record<LabVariant, string | undefined> = {
 export async function bootLabHost(rootfs: string, name: string, index: number, variant: LabVariant, options: BootOptions = {}): Promise<LabHost> {
   const hostDir = join(labDir(), 'hosts', name);
   await mkdir(hostDir, { recursive: true });
+  await stopLeftover(name);
   const persistentRoot = options.persistent ? await mountPersistentRoot(rootfs, hostDir) : undefined;
   return startNspawn({ name, index, variant, persistentRoot }, rootfs, options.bindReadOnly ?? []);
+}
+
+const pidFile = (name: string) => join(labDir(), 'hosts', name, 'nspawn.pid');
+
+/**
+ * A host of this name still running from an aborted run (a killed test run or `lab up`) holds the
+ * address this boot is about to take: stop it first, by the PID recorded when it was started.
+ */
+async function stopLeftover(name: string): Promise<void> {
+  const recorded = existsSync(pidFile(name)) ? Number(readFileSync(pidFile(name), 'utf8')) : NaN;
+  if (Number.isInteger(recorded) && isOurNspawn(recorded, name)) await stopNspawn(recorded, name);
 }
 
 /** Boots the same host again on the disk it left (a persistent host): what a reboot keeps, it finds. */
@@ -115,6 +127,7 @@ async function startNspawn(spec: Omit<LabHost, 'address' | 'pid'>, rootfs: strin
   closeSync(log);
   child.unref();
   if (child.pid === undefined) throw new Error(`systemd-nspawn did not start for ${name}`);
+  await writeFile(pidFile(name), `${child.pid}\n`);
   return { name, index, address, variant, pid: child.pid, ...(persistentRoot ? { persistentRoot } : {}) };
 }
 

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runLocal } from '../local/run.ts';
+import { writeFileAtomically } from '../local/write-atomic.ts';
 import { bootLabHost, rebootLabHost, releasePersistentRoot, waitForLabHost, type BootOptions, type LabHost, type LabVariant } from './boot.ts';
 import { labDir } from './layout.ts';
 import { ensureLabNetwork } from './network.ts';
@@ -25,13 +26,20 @@ export async function labUnavailableReason(): Promise<string | undefined> {
   return undefined;
 }
 
-/** Boots the hosts in parallel and waits until each answers SSH; on failure stops what it started. */
-export async function startLab(specs: readonly LabHostSpec[], log: (line: string) => void = () => {}): Promise<LabHost[]> {
+/**
+ * Boots the hosts in parallel and waits until each answers SSH; on failure stops what it started.
+ * `booted` hears of each host as soon as its process runs, so a caller can record it before the
+ * (long) wait: a run aborted meanwhile leaves hosts the next run can find and stop.
+ */
+export async function startLab(specs: readonly LabHostSpec[], log: (line: string) => void = () => {}, booted: (hosts: readonly LabHost[]) => Promise<void> = async () => {}): Promise<LabHost[]> {
   const rootfs = await ensureRootfs(log);
   await ensureLabNetwork();
   const hosts: LabHost[] = [];
   try {
-    for (const spec of specs) hosts.push(await bootLabHost(rootfs, spec.name, spec.index, spec.variant ?? 'default', spec));
+    for (const spec of specs) {
+      hosts.push(await bootLabHost(rootfs, spec.name, spec.index, spec.variant ?? 'default', spec));
+      await booted(hosts);
+    }
     await Promise.all(hosts.map((host) => waitForLabHost(host)));
     return hosts;
   } catch (error) {
@@ -60,14 +68,22 @@ export async function runInLabHost(host: LabHost, command: string) {
 // `fleet lab up` and `fleet lab down` remember the hosts they booted here.
 const statePath = () => join(labDir(), 'state.json');
 
-export async function readLabState(): Promise<LabHost[]> {
-  if (!existsSync(statePath())) return [];
-  return JSON.parse(await readFile(statePath(), 'utf8')) as LabHost[];
+export interface LabState {
+  hosts: LabHost[];
+  /** False while `fleet lab up` is still booting: hosts of a run that never got to true were left by an abort. */
+  complete: boolean;
 }
 
-export async function writeLabState(hosts: readonly LabHost[]): Promise<void> {
-  if (hosts.length === 0) await rm(statePath(), { force: true });
-  else await writeFile(statePath(), `${JSON.stringify(hosts, null, 2)}\n`);
+export async function readLabState(): Promise<LabState> {
+  if (!existsSync(statePath())) return { hosts: [], complete: true };
+  const saved = JSON.parse(await readFile(statePath(), 'utf8')) as LabState | LabHost[];
+  // A state file of an earlier fleet: the list of hosts of a finished `lab up`.
+  return Array.isArray(saved) ? { hosts: saved, complete: true } : saved;
+}
+
+export async function writeLabState(state: LabState): Promise<void> {
+  if (state.hosts.length === 0) await rm(statePath(), { force: true });
+  else await writeFileAtomically(statePath(), `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /** Turns a lab host into the lab's central Prometheus (Debian's package, installed but disabled in the image). */

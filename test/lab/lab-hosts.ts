@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { LabHost } from '../../src/lab/boot.ts';
+import { TEST_INDEXES } from '../../src/lab/layout.ts';
 import { runInLabHost, startLab, stopLab, type LabHostSpec } from '../../src/lab/lab.ts';
 import { renderLabInventory, type LabInventoryOptions } from '../../src/lab/lab-inventory.ts';
 
@@ -15,6 +16,8 @@ export const labUnavailable = inject('labUnavailable');
  */
 export function useLabHosts(specs: LabHostSpec[]): LabHost[] {
   const hosts: LabHost[] = [];
+  const outside = specs.filter((spec) => spec.index < TEST_INDEXES.first || spec.index > TEST_INDEXES.last);
+  if (outside.length) throw new Error(`lab test hosts take addresses .${TEST_INDEXES.first} to .${TEST_INDEXES.last} (fleet lab up has the others): ${outside.map((spec) => `${spec.name} .${spec.index}`).join(', ')}`);
   beforeAll(async () => {
     if (labUnavailable) return;
     hosts.push(...(await startLab(specs)));
