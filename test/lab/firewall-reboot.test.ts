@@ -26,8 +26,12 @@ describe.skipIf(labUnavailable)('an opened port survives a reboot (nftables, a h
     const fleetRule = '\t\tip saddr 10.213.0.1 tcp dport 9300 accept comment "fleet 9300/tcp"';
     const live = (await ruleset()).split('\n');
 
+    // /run is a tmpfs: a file there is gone after a real reboot, while /etc keeps what was written.
+    await onLabHost(hosts[0]!, 'touch /run/fleet-before-reboot');
+    const pidBefore = hosts[0]!.pid;
     hosts[0] = await restartLabHost(hosts[0]!);
-    expect(await onLabHost(hosts[0]!, 'cat /proc/1/stat | cut -d" " -f22')).not.toBe(''); // a new boot answers
+    expect(hosts[0].pid).not.toBe(pidBefore);
+    expect(await onLabHost(hosts[0]!, 'test -e /run/fleet-before-reboot && echo kept || echo rebooted; systemctl is-active nftables')).toBe('rebooted\nactive\n');
     const afterReboot = (await ruleset()).split('\n');
     expect(afterReboot).toEqual(live);
     // Compared with the operator's ruleset before fleet ran: one line more, fleet's, and nothing else moved.
