@@ -11,7 +11,8 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 missing=()
-for pkg in debootstrap systemd-container openssh-client iproute2 procps prometheus prometheus-node-exporter; do
+# tmux: the password prompt is tested in a real terminal (test/lab/prompt.test.ts).
+for pkg in debootstrap systemd-container openssh-client iproute2 procps prometheus prometheus-node-exporter tmux; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

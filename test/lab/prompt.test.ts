@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LAB_ACCOUNTS } from '../../src/lab/layout.ts';
+import { requireTool } from '../helpers/required-tool.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 
@@ -20,7 +21,8 @@ describe.skipIf(labUnavailable)('the sudo password prompt in a real terminal (tm
     await tmux('kill-server').catch(() => {});
   });
 
-  it('asks once, never echoes what is typed, and the password works for sudo', async () => {
+  it('asks once, never echoes what is typed, and the password works for sudo', async (context) => {
+    await requireTool(context, 'tmux', 'apt-get install tmux; scripts/setup.sh does');
     const { file } = await writeLabInventory([]);
     await writeFile(file, (await readFile(file, 'utf8')) + `hosts:\n  asks:\n    address: ${hosts[0]!.address}\n    ssh: { user: ${LAB_ACCOUNTS.sudoPasswordUser} }\n    become: { password_prompt: true }\n`);
     const command = `NO_COLOR=1 ${process.execPath} ${FLEET} ping ${file}; echo "fleet exited $?"`;
