@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { enableLabPrometheus } from '../../src/lab/lab.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { enableNftables, labUnavailable, onLabHost, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 import { useLabMirror } from './mirror.ts';
 
@@ -128,8 +129,7 @@ describe.skipIf(labUnavailable)('registration with the central Prometheus (Debia
     expect(removed.code).toBe(0);
     expect(await onHost(promA, 'grep -c reg-2 /etc/prometheus/file_sd/fleet-node.json || true')).toBe('0\n');
     // Prometheus drops the target on its own (file_sd watch), again without a reload.
-    const deadline = Date.now() + 30_000;
-    while ((await upInstances(promA, 'fleet-node')).includes('reg-2') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitFor('Prometheus to drop reg-2', async () => !(await upInstances(promA, 'fleet-node')).includes('reg-2'), 30_000, 500);
     expect(await upInstances(promA, 'fleet-node')).toEqual(['prom-a', 'reg-1', 'reg-3']);
     expect(await lastReload(promA)).toBe(reloadedAt);
 
