@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { labKeyPath } from '../../src/lab/layout.ts';
-import { PACKAGE_ROOT } from '../../src/playbook/load.ts';
+import { PACKAGE_ROOT } from '../../src/package-root.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
 import { labUnavailable, onLabHost, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 import { useLabMirror } from './mirror.ts';
