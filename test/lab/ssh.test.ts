@@ -148,7 +148,7 @@ describe.skipIf(labUnavailable)('SSH layer against lab hosts', () => {
     const { file } = await writeLabInventory([hosts[0]!]);
     await writeFile(file, (await readFile(file, 'utf8')) + `hosts:\n  locked:\n    address: ${hosts[1]!.address}\n    ssh: { user: nosudo }\n`);
     const result = await runFleet(['ping', file]);
-    expect(result.code).toBe(2);
+    expect(result.code, result.stdout).toBe(2);
     expect(result.stdout).toMatch(/locked\s+FAILED\s+sudo refused for nosudo: sudo: a password is required/);
     expect(result.stdout).toMatch(new RegExp(`${hosts[0]!.name}\\s+ok\\s+root, sudo not needed\\s+Debian GNU/Linux 12`));
   });
