@@ -9,6 +9,7 @@ import type { LoadedHosts } from './load-hosts.ts';
 import { renderChanges } from './render-changes.ts';
 import { createProgress, formatSeconds, paintStatus } from './reporter.ts';
 import { formatTable } from './table.ts';
+import { maskCredentials } from './output-diffs.ts';
 
 export interface RegistrationRun {
   /** Hosts left out of the target files (fleet remove). */
@@ -62,7 +63,7 @@ export function renderRegistration(outcomes: readonly HostOutcome<ServerResult>[
   for (const outcome of outcomes) {
     const result = outcome.result;
     const reload = result?.reloaded ? `, reloaded (${result.reloaded === 'http' ? 'POST /-/reload' : 'systemctl reload'})` : '';
-    parts.push(`${outcome.host}: ${paintStatus(outcome.status)} ${color.dim(formatSeconds(outcome.durationMs))}${reload}${outcome.error ? ` ${color.red(`${outcome.error.step}: ${outcome.error.message}`)}` : ''}`);
+    parts.push(`${outcome.host}: ${paintStatus(outcome.status)} ${color.dim(formatSeconds(outcome.durationMs))}${reload}${outcome.error ? ` ${color.red(`${outcome.error.step}: ${maskCredentials(outcome.error.message)}`)}` : ''}`);
     if (result?.rereadTargets) parts.push(color.yellow(`${outcome.host}: ${result.rereadTargets}`));
     const changes = renderChanges(outcome.host, result?.changes ?? [], options.diff);
     if (changes) parts.push(changes);

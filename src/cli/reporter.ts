@@ -1,6 +1,7 @@
 import type { Ora } from 'ora';
 import type { EventSink, HostOutcome, HostStatus } from '../engine/events.ts';
 import { color } from './colors.ts';
+import { maskCredentials } from './output-diffs.ts';
 
 const STATUS_COLOR: Record<HostStatus, (text: string) => string> = {
   ok: color.green,
@@ -37,7 +38,7 @@ export async function createProgress(total: number, verb: string): Promise<{ sin
     if (event.type === 'host-done') {
       running.delete(event.host);
       done.push(event.outcome);
-      const line = `${paintStatus(event.outcome.status)} ${event.host} ${color.dim(formatSeconds(event.outcome.durationMs))}${event.outcome.error ? ` ${event.outcome.error.message.split('\n')[0]}` : ''}`;
+      const line = `${paintStatus(event.outcome.status)} ${event.host} ${color.dim(formatSeconds(event.outcome.durationMs))}${event.outcome.error ? ` ${maskCredentials(event.outcome.error.message.split('\n')[0]!)}` : ''}`;
       spinner?.clear();
       process.stderr.write(`${line}\n`);
     } else {

@@ -115,11 +115,16 @@ export class Connection {
       }, timeoutMs);
     });
     try {
+      // node-ssh decodes each packet on its own, which splits a multibyte character that straddles two
+      // packets into replacement characters: keep the bytes and decode each stream once, at the end.
+      const stdoutBytes: Buffer[] = [];
+      const stderrBytes: Buffer[] = [];
       const result = await Promise.race([
-        this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel: (c) => (channel = c) }),
+        this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel: (c) => (channel = c), onStdout: (chunk) => stdoutBytes.push(chunk), onStderr: (chunk) => stderrBytes.push(chunk) }),
         timeout,
       ]);
-      let stderr = result.stderr;
+      const stdout = Buffer.concat(stdoutBytes).toString('utf8');
+      let stderr = Buffer.concat(stderrBytes).toString('utf8');
       if (become) {
         const marker = stderr.indexOf(`${SUDO_OK}\n`);
         if (marker < 0) {
@@ -128,7 +133,7 @@ export class Connection {
         }
         stderr = stderr.slice(0, marker) + stderr.slice(marker + SUDO_OK.length + 1);
       }
-      return { code: result.code ?? (result.signal ? 128 : 255), stdout: result.stdout, stderr };
+      return { code: result.code ?? (result.signal ? 128 : 255), stdout, stderr };
     } finally {
       clearTimeout(timer);
     }

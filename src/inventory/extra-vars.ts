@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { UsageError } from '../errors.ts';
+import { isReservedKey } from './merge.ts';
 
 /** Parses `-e key=value` pairs; dotted keys nest (`node_exporter.port=9200`), values are YAML scalars. */
 export function parseExtraVars(pairs: readonly string[]): Record<string, unknown> {
@@ -11,9 +12,11 @@ export function parseExtraVars(pairs: readonly string[]): Record<string, unknown
     if (keys.some((key) => !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key))) {
       throw new UsageError(`-e ${pair}: "${pair.slice(0, equals)}" is not a variable name (letters, digits, _ and -, dots to nest)`);
     }
+    const reserved = keys.find(isReservedKey);
+    if (reserved) throw new UsageError(`-e ${pair}: "${reserved}" is reserved by JavaScript and cannot be a variable name`);
     let target = vars;
     for (const key of keys.slice(0, -1)) {
-      if (typeof target[key] !== 'object' || target[key] === null) target[key] = {};
+      if (!Object.hasOwn(target, key) || typeof target[key] !== 'object' || target[key] === null) target[key] = {};
       target = target[key] as Record<string, unknown>;
     }
     target[keys[keys.length - 1]!] = parseScalar(pair.slice(equals + 1));
@@ -21,9 +24,11 @@ export function parseExtraVars(pairs: readonly string[]): Record<string, unknown
   return vars;
 }
 
+/** Numbers and booleans are typed; text stays as typed (YAML would cut `a # b` at the comment). */
 function parseScalar(text: string): unknown {
   try {
     const value: unknown = parse(text);
+    if (typeof value === 'string' && !/^\s*["']/.test(text)) return text;
     return value === null || typeof value === 'object' ? text : value;
   } catch {
     return text;

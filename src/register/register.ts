@@ -14,7 +14,7 @@ import { activeTargets, reloadPrometheus, type ActiveTarget } from './prometheus
 import type { ScrapeAuth } from './scrape-auth.ts';
 import { ensureFleetJobs } from './scrape-config.ts';
 import { dirname } from 'node:path';
-import { FLEET_JOBS, fileSdContent, targetAddress } from './targets.ts';
+import { FLEET_JOBS, fileSdContent, sameFormAsScrapeUrl, targetAddress } from './targets.ts';
 
 export interface TargetState {
   job: string;
@@ -143,12 +143,9 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
   };
 }
 
-function scrapeHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return '';
-  }
+function scrapesAddress(scrapeUrl: string, address: string): boolean {
+  const { wanted, seen } = sameFormAsScrapeUrl(address, scrapeUrl);
+  return wanted === seen;
 }
 
 /** Polls the targets API until every awaited target is up, or the deadline passes; then reports all of fleet's targets. */
@@ -167,7 +164,7 @@ async function waitForTargets(connection: Connection, url: string, options: Regi
     });
     const states = expected.map(({ host, job, address }): TargetState => {
       // The address must match too: until Prometheus reads a changed file, the old target lingers.
-      const target: ActiveTarget | undefined = active.find((candidate) => candidate.labels.job === job && candidate.labels.instance === host.name && scrapeHost(candidate.scrapeUrl) === address);
+      const target: ActiveTarget | undefined = active.find((candidate) => candidate.labels.job === job && candidate.labels.instance === host.name && scrapesAddress(candidate.scrapeUrl, address));
       if (!target) return { job, instance: host.name, address, health: 'missing' };
       const health = fresh(target, host.name) ? target.health : 'unknown';
       return { job, instance: host.name, address, health, lastError: target.lastError || undefined, scrapeUrl: target.scrapeUrl };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostError } from '../connection/errors.ts';
 import { shellQuote } from '../connection/quote.ts';
@@ -42,7 +43,8 @@ interface Answer {
   error?: string;
 }
 
-const STATUS_MARK = '__fleet_http_status__';
+// Random per run, like the facts separator: a body (or wget's output when it fails) cannot forge a status.
+const STATUS_MARK = `__fleet_http_status_${randomBytes(8).toString('hex')}__`;
 
 interface RequestOptions {
   credentials?: string;

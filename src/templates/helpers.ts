@@ -1,12 +1,16 @@
-import { createHash } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import Handlebars, { type HelperDelegate } from 'handlebars';
 import { UsageError } from '../errors.ts';
 
-/** A bcrypt hash whose salt derives from the seed (the host's name), so reruns render the same file. */
-export function stableBcrypt(password: string, seed: string): string {
-  const saltBytes = createHash('sha256').update(`fleet bcrypt salt\0${seed}\0${password}`).digest().subarray(0, 16);
-  return bcrypt.hashSync(password, `$2b$10$${bcrypt.encodeBase64(saltBytes, 16)}`);
+import { rememberFreshHash } from './bcrypt-hashes.ts';
+
+/**
+ * A bcrypt hash with a random salt (a salt derived from the password would let guesses be tested at
+ * SHA-256 speed). The file resource keeps the host's existing hash while the password still matches
+ * it, so reruns do not rewrite the file.
+ */
+export function freshBcrypt(password: string): string {
+  return rememberFreshHash(bcrypt.hashSync(password, bcrypt.genSaltSync(10)), password);
 }
 
 /** Helpers templates may use; each has one job and fails loudly rather than rendering nothing. */
@@ -21,10 +25,10 @@ export const TEMPLATE_HELPERS: Record<string, HelperDelegate> = {
   /** The address to probe a service on from the host itself: a wildcard listen address means loopback. */
   local_address: (address: unknown) => (['', '0.0.0.0', '::', '[::]'].includes(String(address ?? '')) ? '127.0.0.1' : String(address)),
   regex_escape: (text: unknown) => String(text).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-  /** `{{bcrypt_env "ENV_NAME" host.name}}`: the password from the controller's environment, hashed. */
-  bcrypt_env: (name: unknown, seed: unknown) => {
+  /** `{{bcrypt_env "ENV_NAME"}}`: the password from the controller's environment, hashed. */
+  bcrypt_env: (name: unknown) => {
     const password = process.env[String(name)];
     if (!password) throw new UsageError(`environment variable ${String(name)} is not set; export it with the password before running fleet`);
-    return stableBcrypt(password, String(seed));
+    return freshBcrypt(password);
   },
 };

@@ -151,8 +151,22 @@ describe.skipIf(labUnavailable)('Node Exporter and Alloy on lab hosts (fleet app
     expect((await fetch(`http://${address}:9100/metrics`)).status).toBe(401);
     const authorized = await fetch(`http://${address}:9100/metrics`, { headers: { authorization: `Basic ${Buffer.from('prometheus:correct horse battery').toString('base64')}` } });
     expect(authorized.status).toBe(200);
+    const hashOnHost = () => onHost(0, 'grep -o "\\$2b\\$10\\$[^\\"]*" /etc/node_exporter/web-config.yml');
+    const hash = await hashOnHost();
     const again = await runFleet(['apply', file, '--json'], env);
     expect(again.code).toBe(0);
     expect((JSON.parse(again.stdout) as Report).hosts[0]!.status).toBe('ok');
+    expect(await hashOnHost()).toBe(hash);
+    // The salt is random: the same password on the same host hashes differently once the file is gone.
+    await onHost(0, 'rm /etc/node_exporter/web-config.yml');
+    expect((await runFleet(['apply', file], env)).code).toBe(0);
+    const rehashed = await hashOnHost();
+    expect(rehashed).toMatch(/^\$2b\$10\$/);
+    expect(rehashed).not.toBe(hash);
+    // A new password gets a new hash, which then works.
+    expect((await runFleet(['apply', file], { ...env, NE_PASSWORD: 'another horse' })).code).toBe(0);
+    expect(await hashOnHost()).not.toBe(rehashed);
+    const changed = await fetch(`http://${address}:9100/metrics`, { headers: { authorization: `Basic ${Buffer.from('prometheus:another horse').toString('base64')}` } });
+    expect(changed.status).toBe(200);
   });
 });

@@ -33,6 +33,8 @@ describe.skipIf(labUnavailable)('firewall port on hosts filtered by plain iptabl
   it('opens the port with one tagged rule, saves it for the next boot, changes nothing twice, and closes it again', async () => {
     const host = hosts[0]!;
     await onLabHost(host, 'mkdir -p /etc/iptables && iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT && iptables -A INPUT -p tcp --dport 22 -j ACCEPT && iptables -P INPUT DROP');
+    // What the operator saved, then runtime rules of other tools (fail2ban's ban chain) that must not be persisted.
+    await onLabHost(host, 'iptables-save > /etc/iptables/rules.v4 && iptables -N f2b-sshd && iptables -A f2b-sshd -s 192.0.2.66 -j REJECT && iptables -I INPUT -p tcp --dport 22 -j f2b-sshd');
     const { dir, file } = await writeLabInventory([host]);
     await writePlaybooks(dir);
     expect(await probe(host.address, 9300)).toBe('dropped');
@@ -43,9 +45,9 @@ describe.skipIf(labUnavailable)('firewall port on hosts filtered by plain iptabl
     expect(await onLabHost(host, 'iptables -S INPUT | grep fleet; grep -c "fleet 9300/tcp" /etc/iptables/rules.v4')).toBe(
       '-A INPUT -s 10.213.0.1/32 -p tcp -m tcp --dport 9300 -m comment --comment "fleet 9300/tcp" -j ACCEPT\n1\n',
     );
-    // What was saved for the next boot is a file iptables-restore accepts, not just a line grep finds.
-    await onLabHost(host, 'iptables-restore --test < /etc/iptables/rules.v4');
     expect(await probe(host.address, 9300)).toBe('refused');
+    // What was saved for the next boot is a file iptables-restore accepts, not just a line grep finds.
+    expect(await onLabHost(host, 'grep -c f2b /etc/iptables/rules.v4 || true; grep -c -- "--dport 22 -j ACCEPT" /etc/iptables/rules.v4; iptables-restore --test < /etc/iptables/rules.v4 && echo loadable')).toBe('0\n1\nloadable\n');
     expect((await runFleet(['apply', file, 'open'])).stdout).toMatch(/fw-iptables\s+ok\s+ok=1\s+changed=0/);
 
     expect((await runFleet(['apply', file, 'close'])).code).toBe(0);

@@ -9,6 +9,7 @@ import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import { formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
+import { diffReplacer, maskCredentials } from '../output-diffs.ts';
 
 interface ApplyOptions extends CommonOptions {
   check?: boolean;
@@ -57,7 +58,7 @@ export function registerApply(program: Command): void {
     const registration = register ? await runRegistration(loaded, { ...run, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
 
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration }, diffReplacer(options.diff === true), 2)}\n`);
     } else {
       const details = outcomes.map((outcome) => renderChanges(outcome.host, outcome.result?.changes ?? [], options.diff === true)).filter(Boolean);
       if (details.length) process.stdout.write(`${details.join('\n')}\n`);
@@ -75,7 +76,7 @@ function renderRecap(outcomes: readonly HostOutcome<{ changes: Change[] }>[], ch
     `ok=${count(outcome.result?.changes, false)}`,
     `${check ? 'would change' : 'changed'}=${count(outcome.result?.changes, true)}`,
     formatSeconds(outcome.durationMs),
-    outcome.error ? color.red(`${outcome.error.step}: ${outcome.error.message.split('\n')[0]}`) : '',
+    outcome.error ? color.red(`${outcome.error.step}: ${maskCredentials(outcome.error.message.split('\n')[0]!)}`) : '',
   ]);
   return `\n${color.bold(check ? 'CHECK RECAP (nothing was changed)' : 'APPLY RECAP')}\n${formatTable(rows)}`;
 }

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import type { BootstrapResult } from '../../bootstrap/bootstrap.ts';
+import { diffReplacer } from '../output-diffs.ts';
 import { succeededHosts, type HostOutcome } from '../../engine/events.ts';
 import { collectBecomePasswords, collectPasswords } from '../become-passwords.ts';
 import { color } from '../colors.ts';
@@ -55,7 +56,7 @@ export function registerBootstrap(program: Command): void {
     const registration = register && healthy.length ? await runRegistration(loaded, { ...run, awaited: healthy, changed: applied.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
 
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ command: 'bootstrap', bootstrap: outcomes, hosts: applied, registration }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ command: 'bootstrap', bootstrap: outcomes, hosts: applied, registration }, diffReplacer(false), 2)}\n`);
     } else {
       process.stdout.write(`${renderBootstrap(outcomes)}\n`);
       if (applied.length) {

@@ -7,6 +7,7 @@ import { writeFileAtomically } from '../../local/write-atomic.ts';
 import { collectBecomePasswords } from '../become-passwords.ts';
 import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
+import { diffReplacer, maskCredentials } from '../output-diffs.ts';
 import { unifiedDiff } from '../render-changes.ts';
 import { formatSeconds } from '../reporter.ts';
 import { formatTable } from '../table.ts';
@@ -25,7 +26,7 @@ export function registerCheck(program: Command): void {
       .summary('read-only drift check: what no longer matches the inventory (for cron, timers, CI and alerts)')
       .description(
         'Plans exactly as apply does and writes nothing anywhere: no files, restarts, firewall changes or reloads on hosts or on ' +
-          'Prometheus. Reports per host and resource what differs (binary hash, config diff with secrets masked, service stopped or ' +
+          'Prometheus. Reports per host and resource what differs, in words (binary hash, content differs, service stopped or ' +
           'disabled, port closed, target missing or down in Prometheus, endpoint not answering, host unreachable). Repair with fleet apply.\n\n' +
           'Exit codes: 0 no drift; 2 drift found (also when other hosts were unreachable); 3 a host answered but could not be checked ' +
           '(sudo refused, a command failed); 4 hosts unreachable and no drift elsewhere; 1 bad inventory or arguments.\n\n' +
@@ -35,7 +36,7 @@ export function registerCheck(program: Command): void {
       .argument('<inventory>', 'inventory YAML file')
       .argument('[playbooks...]', 'playbooks to check against (default: site)')
       .option('--metrics-file <path>', 'also write the result in Prometheus text format (atomically), for the textfile collector')
-      .option('--no-diff', 'leave the unified diffs of changed files out'),
+      .option('-D, --diff', 'also show the unified diff of each changed file (credentials masked; sensitive files hidden); without it only what differs, in words', false),
   ).action(async (inventoryFile: string, playbookNames: string[], options: CheckOptions) => {
     const startedAt = new Date();
     // Loaded when the command runs, not at start-up (see main.ts).
@@ -56,7 +57,7 @@ export function registerCheck(program: Command): void {
         throw new ExternalError(`cannot write the metrics file ${options.metricsFile}: ${error.message}`);
       });
     }
-    process.stdout.write(options.json ? `${JSON.stringify({ command: 'check', exitCode: driftExitCode(report), ...report }, null, 2)}\n` : renderDriftReport(report, options.diff));
+    process.stdout.write(options.json ? `${JSON.stringify({ command: 'check', exitCode: driftExitCode(report), ...report }, diffReplacer(options.diff), 2)}\n` : renderDriftReport(report, options.diff));
     process.exitCode = driftExitCode(report);
   });
 }
@@ -69,7 +70,7 @@ function renderDriftReport(report: DriftReport, withDiff: boolean): string {
   }
   const rows = report.hosts.map((host) => {
     const drifted = host.resources.filter((resource) => resource.drifted).length;
-    return [host.host, STATE_WORDS[host.state], host.state === 'drift' ? `${drifted} of ${host.resources.length} differ` : `${host.resources.length} checked`, formatSeconds(host.durationMs), host.error ? color.red(host.error.split('\n')[0]!) : ''];
+    return [host.host, STATE_WORDS[host.state], host.state === 'drift' ? `${drifted} of ${host.resources.length} differ` : `${host.resources.length} checked`, formatSeconds(host.durationMs), host.error ? color.red(maskCredentials(host.error.split('\n')[0]!)) : ''];
   });
   const verdict = report.drift.length ? color.yellow(`${report.drift.length} difference(s); fleet apply repairs them`) : color.green('no drift');
   return `${lines.length ? `${lines.join('\n')}\n` : ''}\n${color.bold('DRIFT CHECK (read-only: nothing was changed)')}\n${formatTable(rows)}\n${verdict}\n`;

@@ -79,3 +79,10 @@ describe('parseExtraVars', () => {
     expect(() => parseExtraVars(['oops'])).toThrow('-e oops: expected key=value');
   });
 });
+
+describe('parseExtraVars and prototype keys', () => {
+  it.each(['__proto__.x=1', 'a.__proto__.x=1', 'constructor.prototype.x=1', 'prototype=1'])('refuses -e %s and leaves Object.prototype alone', (pair) => {
+    expect(() => parseExtraVars([pair])).toThrow(/is reserved by JavaScript/);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+});
