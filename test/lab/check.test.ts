@@ -87,16 +87,16 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
     expect(after.code, JSON.stringify(after.report.drift)).toBe(0);
   });
 
-  it('--no-diff keeps the drift lines and leaves the file diffs out', async () => {
-    await onHost(1, 'echo "// edited by hand" >> /etc/alloy/config.alloy');
-    const withDiff = await runFleet(['check', file], mirror.env);
-    const withoutDiff = await runFleet(['check', file, '--no-diff'], mirror.env);
-    await onHost(1, "sed -i '/edited by hand/d' /etc/alloy/config.alloy");
+  it('without --diff the drift is in words only; --diff adds the file diffs', async () => {
+    await onHost(1, 'echo "# edited by hand" >> /etc/default/alloy');
+    const withDiff = await runFleet(['check', file, '--diff'], mirror.env);
+    const withoutDiff = await runFleet(['check', file], mirror.env);
+    await onHost(1, "sed -i '/edited by hand/d' /etc/default/alloy");
     for (const run of [withDiff, withoutDiff]) {
-      expect(run.code).toBe(2);
-      expect(run.stdout).toContain('drift-a: drift file /etc/alloy/config.alloy: content differs');
+      expect(run.code, run.stdout).toBe(2);
+      expect(run.stdout).toContain('drift-a: drift file /etc/default/alloy: content differs');
     }
-    expect(withDiff.stdout).toMatch(/^-\/\/ edited by hand$/m);
+    expect(withDiff.stdout).toMatch(/^-# edited by hand$/m);
     expect(withoutDiff.stdout).not.toContain('edited by hand');
     expect(withoutDiff.stdout).not.toMatch(/^(---|\+\+\+|@@) /m);
   });
