@@ -209,6 +209,9 @@ describe.skipIf(labUnavailable)('registration with the central Prometheus (Debia
 
   // Last in this file: Prometheus keeps watching the folder mounted here.
   it('when Prometheus misses a change of the target files, fleet makes it read them', async () => {
+    // Prometheus also re-reads file_sd files every 5 minutes on its own; restarted here, that timer cannot
+    // fire inside fleet's 15 s window however long the tests above took (this file runs about 6 minutes).
+    await onHost(promA, 'systemctl restart prometheus && for i in $(seq 1 300); do curl -sf http://127.0.0.1:9090/-/ready >/dev/null && exit 0; sleep 0.1; done; exit 1');
     const { file } = await inventory(targets(1));
     await applyOrFail(['apply', file]);
     // A fresh mount over the folder: Prometheus' watch stays on the old one and sees no change.
