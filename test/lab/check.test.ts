@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { enableLabPrometheus } from '../../src/lab/lab.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { enableNftables, labUnavailable, onLabHost, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 import { useLabMirror } from './mirror.ts';
 
@@ -66,6 +67,9 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
       'nft delete rule inet filter input handle $(nft -a list chain inet filter input | sed -n "s/.*fleet 9100.*handle \\([0-9]*\\)$/\\1/p")',
     ].join(' && '));
     await onHost(0, `sed -i 's/"drift-a"/"renamed"/' /etc/prometheus/file_sd/fleet-alloy.json`);
+    // Prometheus reads the changed file on its own; the check below must see the result, not race it.
+    const alloyTargets = async () => (JSON.parse(await onHost(0, 'curl -s http://127.0.0.1:9090/api/v1/targets?state=active')) as { data: { activeTargets: { labels: Record<string, string> }[] } }).data.activeTargets.filter((target) => target.labels.job === 'fleet-alloy').map((target) => target.labels.instance);
+    await waitFor('Prometheus to read the renamed target', async () => (await alloyTargets()).includes('renamed'), 60_000, 250);
     const before = await snapshot();
     const metricsFile = join(await mkdtemp(join(tmpdir(), 'fleet-metrics-')), 'fleet.prom');
     const drifted = await check('--metrics-file', metricsFile);
