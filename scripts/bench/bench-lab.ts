@@ -115,7 +115,8 @@ async function bootWithRetries(rootfs: string, spec: { name: string; index: numb
 /**
  * Sets Prometheus' global scrape interval (fleet's jobs inherit it) and waits until the server uses it
  * and has scraped every target of fleet's jobs since: a reload makes targets "unknown" until their next
- * scrape, and a converged run must find them up. Waits about one interval at most.
+ * scrape, and a converged run must find them up. Waits about one interval at most. `interval` is written
+ * as Prometheus prints it back (1m, not 60s).
  */
 export async function setGlobalScrapeInterval(monitor: LabHost, interval: string, timeoutMs: number): Promise<void> {
   const script = [

@@ -19,8 +19,10 @@ import { PROJECT_ROOT, runFleet, totalCounters, type FleetRun } from './run-flee
 const BACKGROUND_LIMIT_SHARE = 0.2;
 const BACKGROUND_SAMPLE_SECONDS = 4;
 const COLD_SCRAPE_INTERVAL = '5s';
-// Long enough that scrapes cost little between runs; the benchmark waits about one interval for the first scrapes.
-const QUIET_SCRAPE_INTERVAL_SECONDS = 60;
+// Long enough that scrapes cost little between runs; the benchmark waits about one interval for the first
+// scrapes. Written as Prometheus prints durations (60s reads back as 1m).
+const QUIET_SCRAPE_INTERVAL = '1m';
+const QUIET_SCRAPE_WAIT_MS = 3 * 60_000;
 const RUN_TIMEOUT_MS = 20 * 60_000;
 const NODE_EXPORTER_BINARY = '/usr/bin/prometheus-node-exporter';
 
@@ -134,8 +136,8 @@ async function measureLab(): Promise<LabResults> {
     }
 
     // Outside the cold apply's registration nothing needs fresh scrapes: scrape rarely, so the idle lab stays idle.
-    log(`scrape interval ${QUIET_SCRAPE_INTERVAL_SECONDS}s from now on; waiting for the first scrapes`);
-    await setGlobalScrapeInterval(lab.monitor, `${QUIET_SCRAPE_INTERVAL_SECONDS}s`, 3 * QUIET_SCRAPE_INTERVAL_SECONDS * 1000);
+    log(`scrape interval ${QUIET_SCRAPE_INTERVAL} from now on; waiting for the first scrapes`);
+    await setGlobalScrapeInterval(lab.monitor, QUIET_SCRAPE_INTERVAL, QUIET_SCRAPE_WAIT_MS);
     await background();
     const floor: Sample[] = [];
     for (let i = 0; i < repeats; i++) {
@@ -174,7 +176,7 @@ async function measureLab(): Promise<LabResults> {
       ...(values.forks ? { forks: Number(values.forks) } : {}),
       idleBackground,
       backgroundLimitShare: BACKGROUND_LIMIT_SHARE,
-      scrapeIntervals: { coldApply: COLD_SCRAPE_INTERVAL, otherwise: `${QUIET_SCRAPE_INTERVAL_SECONDS}s` },
+      scrapeIntervals: { coldApply: COLD_SCRAPE_INTERVAL, otherwise: QUIET_SCRAPE_INTERVAL },
       boots,
       binariesBytes: statSync(NODE_EXPORTER_BINARY).size + statSync(ALLOY_STANDIN).size,
       tamperedFile,
