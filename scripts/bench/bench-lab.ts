@@ -113,32 +113,45 @@ async function bootWithRetries(rootfs: string, spec: { name: string; index: numb
 }
 
 /**
- * Sets Prometheus' global scrape interval (fleet's jobs inherit it) and waits until the server uses it
- * and has scraped every target of fleet's jobs since: a reload makes targets "unknown" until their next
- * scrape, and a converged run must find them up. Waits about one interval at most. `interval` is written
- * as Prometheus prints it back (1m, not 60s).
+ * Sets Prometheus' global scrape interval (fleet's jobs inherit it) and waits until the server has
+ * scraped every target of fleet's jobs since: a reload makes targets "unknown" until their next scrape
+ * under the new interval, and a converged run must find them up. Waits about one interval at most.
  */
 export async function setGlobalScrapeInterval(monitor: LabHost, interval: string, timeoutMs: number): Promise<void> {
+  const requestedAt = Math.floor(Date.now() / 1000);
+  // systemctl reload only sends SIGHUP; Prometheus' own metric says when the new config is in force.
   const script = [
     `sed -i 's/^  scrape_interval: .*/  scrape_interval: ${interval}/' /etc/prometheus/prometheus.yml`,
     'systemctl reload prometheus',
-    `for i in $(seq 1 100); do curl -sf http://127.0.0.1:9090/api/v1/status/config | grep -q 'scrape_interval: ${interval}' && exit 0; sleep 0.2; done`,
-    'echo "prometheus did not load the new scrape interval" >&2; exit 1',
+    'for i in $(seq 1 300); do',
+    "  at=$(curl -sf http://127.0.0.1:9090/metrics | sed -n 's/^prometheus_config_last_reload_success_timestamp_seconds //p')",
+    `  [ -n "$at" ] && [ "$(printf '%.0f' "$at")" -ge ${requestedAt} ] && { printf '%.0f\\n' "$at"; exit 0; }`,
+    '  sleep 0.2',
+    'done',
+    'echo "prometheus did not reload" >&2; exit 1',
   ].join('\n');
   const result = await runInLabHost(monitor, script);
   if (result.code !== 0) throw new Error(`monitor: ${result.stderr.trim()}`);
+  // The lab hosts share this machine's clock: a scrape under the new interval is stamped after the reload's second.
+  const reloadedAt = (Number(result.stdout.trim()) + 1) * 1000;
   const deadline = Date.now() + timeoutMs;
   let waiting: string[] = [];
   while (Date.now() < deadline) {
     const targets = await runInLabHost(monitor, 'curl -sf http://127.0.0.1:9090/api/v1/targets?state=active');
     if (targets.code === 0) {
-      const active = (JSON.parse(targets.stdout) as { data: { activeTargets: { labels: Record<string, string>; health: string }[] } }).data.activeTargets;
-      waiting = active.filter((target) => target.labels.job?.startsWith('fleet-') && target.health !== 'up').map((target) => `${target.labels.instance} ${target.labels.job} ${target.health}`);
-      if (waiting.length === 0) return;
+      const active = (JSON.parse(targets.stdout) as { data: { activeTargets: ActiveTarget[] } }).data.activeTargets.filter((target) => target.labels.job?.startsWith('fleet-'));
+      waiting = active.filter((target) => target.health !== 'up' || Date.parse(target.lastScrape) < reloadedAt).map((target) => `${target.labels.instance} ${target.labels.job} ${target.health}`);
+      if (active.length > 0 && waiting.length === 0) return;
     }
     await sleep(2000);
   }
-  throw new Error(`monitor: targets not up ${timeoutMs / 1000} s after the scrape interval changed: ${waiting.slice(0, 5).join(', ')}`);
+  throw new Error(`monitor: fleet's targets not scraped ${timeoutMs / 1000} s after the scrape interval changed: ${waiting.slice(0, 5).join(', ')}`);
+}
+
+interface ActiveTarget {
+  labels: Record<string, string>;
+  health: string;
+  lastScrape: string;
 }
 
 /** Changes one managed file on one host behind fleet's back (the drift a check must find). */

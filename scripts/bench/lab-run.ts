@@ -56,6 +56,9 @@ function sampleOf(run: FleetRun, before: Background, after: Background, hosts: n
   const backgroundCores = (before.coresBusy + after.coresBusy) / 2;
   const netCpuSeconds = run.machineCpuSeconds - backgroundCores * run.wallSeconds;
   const counted = totalCounters(run.counters);
+  const durations = (entries: unknown) => ((entries ?? []) as { durationMs?: number }[]).map((entry) => (entry.durationMs ?? 0) / 1000);
+  const hostSeconds = durations(run.report?.hosts);
+  const registrationSeconds = durations(run.report?.registration);
   return {
     wallSeconds: run.wallSeconds,
     fleetCpuSeconds: run.fleetCpuSeconds,
@@ -68,6 +71,8 @@ function sampleOf(run: FleetRun, before: Background, after: Background, hosts: n
     commandsPerHost: counted.commands / hosts,
     wireBytesSentPerHost: counted.wireBytesSent / hosts,
     sftpBytesPerHost: counted.sftpBytesWritten / hosts,
+    ...(hostSeconds.length ? { slowestHostSeconds: Math.max(...hostSeconds) } : {}),
+    ...(registrationSeconds.length ? { registrationSeconds: Math.max(...registrationSeconds) } : {}),
     backgroundHigh: Math.max(before.share, after.share) > BACKGROUND_LIMIT_SHARE,
     problems,
   };

@@ -18,6 +18,9 @@ export interface Sample {
   /** Everything fleet sent to a host on the SSH socket (commands, SFTP, protocol). */
   wireBytesSentPerHost?: number;
   sftpBytesPerHost?: number;
+  /** The slowest host's own time in the run, and the Prometheus registration step's (from fleet's --json). */
+  slowestHostSeconds?: number;
+  registrationSeconds?: number;
   /** Release archives the mirror served during the run, by path (cold apply). */
   downloads?: Record<string, number>;
   /** The background exceeded a fifth of the machine: the figure is not trustworthy. */
@@ -56,7 +59,7 @@ export interface LabResults {
 
 const NUMERIC: (keyof Sample)[] = [
   'wallSeconds', 'fleetCpuSeconds', 'peakRssMB', 'machineCpuSeconds', 'backgroundCores', 'netCpuSeconds', 'netCpuPerHost',
-  'sessionsPerHost', 'commandsPerHost', 'wireBytesSentPerHost', 'sftpBytesPerHost',
+  'sessionsPerHost', 'commandsPerHost', 'wireBytesSentPerHost', 'sftpBytesPerHost', 'slowestHostSeconds', 'registrationSeconds',
 ];
 
 /** The median of each measure over the repeats; flags and problems of any repeat carry over. */
