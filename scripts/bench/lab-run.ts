@@ -9,7 +9,7 @@ import { labKeyPath } from '../../src/lab/layout.ts';
 import { ALLOY_STANDIN } from '../../src/lab/mirror.ts';
 import { setGlobalScrapeInterval, startBenchLab, tamperWithOneFile, type BenchLab } from './bench-lab.ts';
 import { measureFloor } from './floor.ts';
-import { describeMachine, sampleBackground, type Background } from './machine.ts';
+import { describeMachine, sampleBackground, treeCpuSeconds, type Background } from './machine.ts';
 import { problemsOf } from './outcome.ts';
 import { renderLabTable } from './report.ts';
 import { summarize, type Figure, type LabResults, type Sample } from './results.ts';
@@ -51,8 +51,11 @@ async function background(): Promise<Background> {
   return lastBackground;
 }
 
+/** CPU seconds of every process of every lab host so far. */
+const labCpuSeconds = (lab: BenchLab) => lab.hosts.reduce((sum, host) => sum + treeCpuSeconds(host.pid), 0);
+
 /** Turns a run into a sample: CPU net of the background around it, SSH counters per host, and what went wrong. */
-function sampleOf(run: FleetRun, before: Background, after: Background, hosts: number, problems: string[]): Sample {
+function sampleOf(run: FleetRun, hostsCpuSeconds: number, before: Background, after: Background, hosts: number, problems: string[]): Sample {
   const backgroundCores = (before.coresBusy + after.coresBusy) / 2;
   const netCpuSeconds = run.machineCpuSeconds - backgroundCores * run.wallSeconds;
   const counted = totalCounters(run.counters);
@@ -67,6 +70,8 @@ function sampleOf(run: FleetRun, before: Background, after: Background, hosts: n
     backgroundCores,
     netCpuSeconds,
     netCpuPerHost: netCpuSeconds / hosts,
+    hostsCpuSeconds,
+    cpuPerHost: (run.fleetCpuSeconds + hostsCpuSeconds) / hosts,
     sessionsPerHost: counted.sessions / hosts,
     commandsPerHost: counted.commands / hosts,
     wireBytesSentPerHost: counted.wireBytesSent / hosts,
@@ -89,9 +94,11 @@ async function measureFleetRuns(lab: BenchLab, kind: 'converged' | 'check' | 'ch
   const samples: Sample[] = [];
   for (let i = 0; i < repeats; i++) {
     const before = lastBackground ?? (await background());
+    const hostsBefore = labCpuSeconds(lab);
     const run = await runFleet([...args, lab.inventoryFile, '--json', ...forkArgs], { timeoutMs: RUN_TIMEOUT_MS });
+    const hostsCpu = labCpuSeconds(lab) - hostsBefore;
     const after = await background();
-    samples.push(sampleOf(run, before, after, lab.hosts.length, problemsOf(kind, run, lab.hosts.length, tampered)));
+    samples.push(sampleOf(run, hostsCpu, before, after, lab.hosts.length, problemsOf(kind, run, lab.hosts.length, tampered)));
   }
   return samples;
 }
@@ -132,11 +139,13 @@ async function measureLab(): Promise<LabResults> {
       const cache = await mkdtemp(join(tmpdir(), 'fleet-bench-cache-'));
       const before = lastBackground ?? (await background());
       lab.mirrorRequests.length = 0;
+      const hostsBefore = labCpuSeconds(lab);
       const run = await runFleet(['apply', lab.inventoryFile, '--json', ...forkArgs], { env: { FLEET_CACHE_DIR: cache }, timeoutMs: RUN_TIMEOUT_MS });
+      const hostsCpu = labCpuSeconds(lab) - hostsBefore;
       const downloads: Record<string, number> = {};
       for (const path of lab.mirrorRequests.filter((request) => /\.(zip|tar\.gz)$/.test(request))) downloads[path] = (downloads[path] ?? 0) + 1;
       const after = await background();
-      cold.push({ ...sampleOf(run, before, after, lab.hosts.length, problemsOf('cold', run, lab.hosts.length)), downloads });
+      cold.push({ ...sampleOf(run, hostsCpu, before, after, lab.hosts.length, problemsOf('cold', run, lab.hosts.length)), downloads });
       await rm(cache, { recursive: true, force: true });
     }
 
@@ -147,7 +156,9 @@ async function measureLab(): Promise<LabResults> {
     const floor: Sample[] = [];
     for (let i = 0; i < repeats; i++) {
       const before = lastBackground!;
+      const hostsBefore = labCpuSeconds(lab);
       const run = await measureFloor(lab.hosts.map((host) => host.address), labKeyPath());
+      const hostsCpu = labCpuSeconds(lab) - hostsBefore;
       const after = await background();
       const backgroundCores = (before.coresBusy + after.coresBusy) / 2;
       const netCpuSeconds = run.machineCpuSeconds - backgroundCores * run.wallSeconds;
@@ -158,6 +169,8 @@ async function measureLab(): Promise<LabResults> {
         backgroundCores,
         netCpuSeconds,
         netCpuPerHost: netCpuSeconds / lab.hosts.length,
+        hostsCpuSeconds: hostsCpu,
+        cpuPerHost: (run.clientCpuSeconds + hostsCpu) / lab.hosts.length,
         sessionsPerHost: 1,
         commandsPerHost: 1,
         backgroundHigh: Math.max(before.share, after.share) > BACKGROUND_LIMIT_SHARE,

@@ -65,3 +65,32 @@ export function median(values: readonly number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
+
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * CPU seconds of every process under `rootPid` (a lab host's nspawn: its systemd, sshd, services and
+ * commands). Live processes count their own time and that of the children they reaped, and a process that
+ * ends is added to its parent's, so the difference between two readings is the work done in between,
+ * whatever else the machine was busy with.
+ */
+export function treeCpuSeconds(rootPid: number): number {
+  let total = 0;
+  const pending = [rootPid];
+  while (pending.length) {
+    const pid = pending.pop()!;
+    try {
+      total += processTreeSeconds(pid);
+    } catch {
+      continue; // ended meanwhile; its time is in its parent's now
+    }
+    pending.push(...childrenOf(pid));
+  }
+  return total;
+}

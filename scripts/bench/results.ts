@@ -13,6 +13,10 @@ export interface Sample {
   /** machineCpuSeconds minus the background over the run's wall time: the work the run made happen. */
   netCpuSeconds?: number;
   netCpuPerHost?: number;
+  /** CPU of every process of the lab hosts during the run (read from their process trees, so other load does not count). */
+  hostsCpuSeconds?: number;
+  /** (fleet's CPU + the hosts' CPU) per host: the work of the run itself, measured directly. */
+  cpuPerHost?: number;
   sessionsPerHost?: number;
   commandsPerHost?: number;
   /** Everything fleet sent to a host on the SSH socket (commands, SFTP, protocol). */
@@ -58,7 +62,7 @@ export interface LabResults {
 }
 
 const NUMERIC: (keyof Sample)[] = [
-  'wallSeconds', 'fleetCpuSeconds', 'peakRssMB', 'machineCpuSeconds', 'backgroundCores', 'netCpuSeconds', 'netCpuPerHost',
+  'wallSeconds', 'fleetCpuSeconds', 'peakRssMB', 'machineCpuSeconds', 'backgroundCores', 'netCpuSeconds', 'netCpuPerHost', 'hostsCpuSeconds', 'cpuPerHost',
   'sessionsPerHost', 'commandsPerHost', 'wireBytesSentPerHost', 'sftpBytesPerHost', 'slowestHostSeconds', 'registrationSeconds',
 ];
 

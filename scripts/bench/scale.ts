@@ -12,7 +12,7 @@ import { labKeyPath } from '../../src/lab/layout.ts';
 import { containerInitPid, stopNspawn } from '../../src/lab/processes.ts';
 import { ensureRootfs } from '../../src/lab/rootfs.ts';
 import { runLocalChecked } from '../../src/local/run.ts';
-import { describeMachine, processTreeSeconds, sampleBackground } from './machine.ts';
+import { childrenOf, describeMachine, processTreeSeconds, sampleBackground } from './machine.ts';
 import { problemsOf } from './outcome.ts';
 import { renderScaleTable, type ScalePoint, type ScaleResults } from './scale-report.ts';
 import { PROJECT_ROOT, runFleet, totalCounters } from './run-fleet.ts';
@@ -73,14 +73,6 @@ const SSHD_DROP_IN = 'MaxStartups 2000:30:4000\nUsePAM no\nLogLevel ERROR\n';
 
 /** Removed from the container's volatile overlay (the shared image stays as it is). */
 const MINIMAL_HOST_REMOVES = ['/usr/sbin/ufw', '/usr/bin/firewall-cmd'];
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 /** The container's sshd listener: a child of its init named sshd. */
 function findSshd(initPid: number): number | undefined {
