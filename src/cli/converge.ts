@@ -1,6 +1,6 @@
 import { HostError } from '../connection/errors.ts';
 import type { HostOutcome } from '../engine/events.ts';
-import { applyHostPlan, confirmConverged, isChange, planHost, runChecks, selectByTags, type HostProgram } from '../engine/host-plan.ts';
+import { convergeHost, isChange, selectByTags, type HostProgram } from '../engine/host-plan.ts';
 import { runOnHosts } from '../engine/run-hosts.ts';
 import { UsageError } from '../errors.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
@@ -42,6 +42,8 @@ export interface ConvergeRun {
   /** Plan only: read the hosts and report, write nothing. */
   check: boolean;
   diff: boolean;
+  /** Hash every installed binary in full, whatever fleet's records say. */
+  verifyHashes?: boolean;
   forks: number;
   passwords: ReadonlyMap<string, string>;
 }
@@ -55,17 +57,7 @@ export async function convergeHosts(hosts: readonly ResolvedHost[], programs: Re
       const program = programs.get(host.name)!;
       const changes: Change[] = [];
       try {
-        report('facts');
-        const plan = await planHost(connection, program, { diff: run.diff });
-        changes.push(...plan.changes);
-        if (!run.check) {
-          changes.push(...(await applyHostPlan(connection, program, plan, report)));
-          if (changes.some(isChange)) {
-            report('re-check');
-            await confirmConverged(connection, program);
-          }
-        }
-        changes.push(...(await runChecks(connection, program, plan.facts, { once: run.check }, report)));
+        await convergeHost(connection, program, run, report, changes);
       } catch (error) {
         // The report still shows what was planned and done before the failing step.
         if (error instanceof HostError) error.result = { changes };

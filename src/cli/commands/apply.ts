@@ -19,6 +19,7 @@ interface ApplyOptions extends CommonOptions {
   diff?: boolean;
   tags?: string;
   register: boolean;
+  verifyHashes?: boolean;
 }
 
 export function registerApply(program: Command): void {
@@ -40,7 +41,8 @@ export function registerApply(program: Command): void {
       .option('-C, --check', 'plan only: report what would change and write nothing')
       .option('-D, --diff', 'show a unified diff for every changed file (sensitive files are masked)')
       .option('-t, --tags <tags>', 'only tasks with one of these tags, comma-separated ("register" for the Prometheus step)')
-      .option('--no-register', 'skip the Prometheus registration step'),
+      .option('--no-register', 'skip the Prometheus registration step')
+      .option('--verify-hashes', "hash every installed binary in full (by default a binary whose size, times and inode match fleet's record of its install is not re-read)"),
   ).action(async (inventoryFile: string, playbookNames: string[], options: ApplyOptions) => {
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     const hosts = loaded.selected;
@@ -50,7 +52,7 @@ export function registerApply(program: Command): void {
     checkRegistrationInputs(loaded);
     const register = options.register && loaded.inventory.raw.prometheus !== undefined && (tags.length === 0 || tags.includes('register'));
     const passwords = await collectBecomePasswords(withPrometheusServers(hosts, loaded, register));
-    const run = { check: options.check === true, diff: options.diff === true, forks: options.forks, passwords };
+    const run = { check: options.check === true, diff: options.diff === true, verifyHashes: options.verifyHashes === true, forks: options.forks, passwords };
     const outcomes = await convergeHosts(hosts, programs, run);
     const healthy = succeededHosts(hosts, outcomes);
     const registration = register ? await runRegistration(loaded, { ...run, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];

@@ -17,6 +17,7 @@ import { formatTable } from '../table.ts';
 interface CheckOptions extends CommonOptions {
   metricsFile?: string;
   diff: boolean;
+  verifyHashes?: boolean;
 }
 
 const STATE_WORDS = { 'in-sync': color.green('in sync'), drift: color.yellow('DRIFT'), unreachable: color.magenta('UNREACHABLE'), failed: color.red('NOT CHECKED') };
@@ -38,7 +39,8 @@ export function registerCheck(program: Command): void {
       .argument('<inventory>', 'inventory YAML file')
       .argument('[playbooks...]', 'playbooks to check against (default: site)')
       .option('--metrics-file <path>', 'also write the result in Prometheus text format (atomically), for the textfile collector')
-      .option('--no-diff', 'leave the unified diffs of changed files out'),
+      .option('--no-diff', 'leave the unified diffs of changed files out')
+      .option('--verify-hashes', "hash every installed binary in full (by default a binary whose size, times and inode match fleet's record of its install is not re-read)"),
   ).action(async (inventoryFile: string, playbookNames: string[], options: CheckOptions) => {
     const startedAt = new Date();
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
@@ -46,7 +48,7 @@ export function registerCheck(program: Command): void {
     checkRegistrationInputs(loaded);
     const register = loaded.inventory.raw.prometheus !== undefined;
     const passwords = await collectBecomePasswords(withPrometheusServers(loaded.selected, loaded, register));
-    const run = { check: true, diff: options.diff, forks: options.forks, passwords };
+    const run = { check: true, diff: options.diff, verifyHashes: options.verifyHashes === true, forks: options.forks, passwords };
     const outcomes = await convergeHosts(loaded.selected, programs, run);
     const registration = register ? await runRegistration(loaded, { ...run, awaited: [] }) : [];
     const report = summarizeDrift(outcomes, registration, loaded.selected.map((host) => host.name), startedAt);
