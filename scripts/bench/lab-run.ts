@@ -13,7 +13,7 @@ import { describeMachine, sampleBackground, treeCpuSeconds, type Background } fr
 import { problemsOf } from './outcome.ts';
 import { renderLabTable } from './report.ts';
 import { summarize, type Figure, type LabResults, type Sample } from './results.ts';
-import { PROJECT_ROOT, runFleet, totalCounters, type FleetRun } from './run-fleet.ts';
+import { PROJECT_ROOT, reportedUsage, runFleet, totalCounters, type FleetRun } from './run-fleet.ts';
 
 /** A figure taken while the machine was busier than this share with other work is flagged. */
 const BACKGROUND_LIMIT_SHARE = 0.2;
@@ -59,6 +59,7 @@ function sampleOf(run: FleetRun, hostsCpuSeconds: number, before: Background, af
   const backgroundCores = (before.coresBusy + after.coresBusy) / 2;
   const netCpuSeconds = run.machineCpuSeconds - backgroundCores * run.wallSeconds;
   const counted = totalCounters(run.counters);
+  const usage = reportedUsage(run.report);
   const durations = (entries: unknown) => ((entries ?? []) as { durationMs?: number }[]).map((entry) => (entry.durationMs ?? 0) / 1000);
   const hostSeconds = durations(run.report?.hosts);
   const registrationSeconds = durations(run.report?.registration);
@@ -73,7 +74,9 @@ function sampleOf(run: FleetRun, hostsCpuSeconds: number, before: Background, af
     hostsCpuSeconds,
     cpuPerHost: (run.fleetCpuSeconds + hostsCpuSeconds) / hosts,
     sessionsPerHost: counted.sessions / hosts,
-    commandsPerHost: counted.commands / hosts,
+    commandsPerHost: (usage?.commands ?? counted.commands) / hosts,
+    ssh2CommandsPerHost: counted.commands / hosts,
+    uploadedBytesPerHost: (usage?.uploadedBytes ?? counted.sftpBytesWritten) / hosts,
     wireBytesSentPerHost: counted.wireBytesSent / hosts,
     sftpBytesPerHost: counted.sftpBytesWritten / hosts,
     ...(hostSeconds.length ? { slowestHostSeconds: Math.max(...hostSeconds) } : {}),

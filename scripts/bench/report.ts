@@ -37,7 +37,7 @@ function verdictOf(figure: Figure, floor: Sample | undefined, results: LabResult
       if (m.wallSeconds >= TARGETS.coldApplySeconds) missed.push(`${fixed(m.wallSeconds)} s`);
       const repeated = Object.entries(m.downloads ?? {}).filter(([, count]) => count > 1);
       if (repeated.length) missed.push(`downloaded ${repeated.map(([path, count]) => `${path.split('/').pop()} ${count}x`).join(', ')}`);
-      if ((m.sftpBytesPerHost ?? 0) >= 2 * results.binariesBytes) missed.push(`uploads ${kib(m.sftpBytesPerHost)}/host`);
+      if ((m.uploadedBytesPerHost ?? 0) >= 2 * results.binariesBytes) missed.push(`uploads ${kib(m.uploadedBytesPerHost)}/host`);
       rss();
       return { target: `< ${TARGETS.coldApplySeconds} s, archives once, uploads < 2x binaries, RSS < ${TARGETS.peakRssMB} MB`, missed };
     }
@@ -66,7 +66,7 @@ export function formatTable(rows: string[][], format: TableFormat): string {
 /** The lab benchmark's table: each figure (median of the repeats) against its target. */
 export function renderLabTable(results: LabResults, format: TableFormat): string {
   const floor = results.figures.find((figure) => figure.key === 'floor')?.median;
-  const rows = [['what', 'wall s', 'x floor', 'fleet CPU s', 'CPU s/host', 'x floor', 'machine CPU s/host', 'peak RSS MB', 'sessions/cmds per host', 'sent/host', 'background cores', 'target', 'result']];
+  const rows = [['what', 'wall s', 'x floor', 'fleet CPU s', 'CPU s/host', 'x floor', 'machine CPU s/host', 'peak RSS MB', 'sessions/cmds per host', 'uploaded/host', 'background cores', 'target', 'result']];
   for (const figure of results.figures) {
     const m = figure.median;
     const verdict = verdictOf(figure, floor, results);
@@ -85,7 +85,7 @@ export function renderLabTable(results: LabResults, format: TableFormat): string
       fixed(m.netCpuPerHost, 3),
       fixed(m.peakRssMB, 0),
       started ? `${fixed(m.sessionsPerHost)} / ${fixed(m.commandsPerHost)}` : '',
-      started ? kib(m.wireBytesSentPerHost) : '',
+      started ? kib(m.uploadedBytesPerHost) : '',
       fixed(m.backgroundCores, 2),
       verdict.target,
       [verdict.missed.length ? `missed: ${verdict.missed.join(', ')}` : 'met', ...notes].join('; '),
@@ -104,7 +104,7 @@ export function renderLabTable(results: LabResults, format: TableFormat): string
   const legend =
     'CPU s/host = (fleet\'s CPU + the CPU of every process of the lab hosts, read from their process trees) / hosts: the work of the run, whatever else runs; ' +
     'machine CPU s/host = busy CPU of the whole machine (/proc/stat) during the run minus the background measured around it, per host (the cross-check; meaningless when flagged); ' +
-    'sent/host = bytes fleet wrote to each SSH socket; background = cores busy with other work around the run (the idle lab and other users).';
+    'cmds and uploaded/host = fleet\'s own count per SSH session (--json connection); background = cores busy with other work around the run (the idle lab and other users).';
   return format === 'markdown'
     ? `${header.map((line) => `${line}  `).join('\n')}\n\n${formatTable(rows, 'markdown')}\n\n${legend}\n`
     : `${header.join('\n')}\n\n${formatTable(rows, 'text')}\n\n${legend}\n`;

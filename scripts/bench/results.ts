@@ -18,7 +18,12 @@ export interface Sample {
   /** (fleet's CPU + the hosts' CPU) per host: the work of the run itself, measured directly. */
   cpuPerHost?: number;
   sessionsPerHost?: number;
+  /** Commands fleet ran per host, as fleet counts them (--json `connection`), else as counted at ssh2. */
   commandsPerHost?: number;
+  /** Commands per host counted at ssh2 by the benchmark's preload (the cross-check). */
+  ssh2CommandsPerHost?: number;
+  /** Bytes fleet uploaded per host, as fleet counts them (--json `connection`), else SFTP bytes counted at ssh2. */
+  uploadedBytesPerHost?: number;
   /** Everything fleet sent to a host on the SSH socket (commands, SFTP, protocol). */
   wireBytesSentPerHost?: number;
   sftpBytesPerHost?: number;
@@ -63,7 +68,7 @@ export interface LabResults {
 
 const NUMERIC: (keyof Sample)[] = [
   'wallSeconds', 'fleetCpuSeconds', 'peakRssMB', 'machineCpuSeconds', 'backgroundCores', 'netCpuSeconds', 'netCpuPerHost', 'hostsCpuSeconds', 'cpuPerHost',
-  'sessionsPerHost', 'commandsPerHost', 'wireBytesSentPerHost', 'sftpBytesPerHost', 'slowestHostSeconds', 'registrationSeconds',
+  'sessionsPerHost', 'commandsPerHost', 'ssh2CommandsPerHost', 'uploadedBytesPerHost', 'wireBytesSentPerHost', 'sftpBytesPerHost', 'slowestHostSeconds', 'registrationSeconds',
 ];
 
 /** The median of each measure over the repeats; flags and problems of any repeat carry over. */

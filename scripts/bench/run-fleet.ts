@@ -97,6 +97,17 @@ export async function runFleet(args: string[], options: RunFleetOptions = {}): P
   };
 }
 
+/**
+ * fleet's own count of commands and uploaded bytes (the `connection` of each host and registration result
+ * in --json), summed over the run; undefined when this fleet does not report them.
+ */
+export function reportedUsage(report: Record<string, unknown> | undefined): { commands: number; uploadedBytes: number } | undefined {
+  const entries = [...((report?.hosts ?? []) as { connection?: { commands: number; uploadedBytes: number } }[]), ...((report?.registration ?? []) as { connection?: { commands: number; uploadedBytes: number } }[])];
+  const usages = entries.map((entry) => entry.connection).filter((usage) => usage !== undefined);
+  if (usages.length === 0) return undefined;
+  return usages.reduce((sum, usage) => ({ commands: sum.commands + usage.commands, uploadedBytes: sum.uploadedBytes + usage.uploadedBytes }), { commands: 0, uploadedBytes: 0 });
+}
+
 /** Sums the counters over hosts. */
 export function totalCounters(counters: Record<string, HostCounters>): HostCounters & { hosts: number } {
   const total = { hosts: 0, sessions: 0, commands: 0, sftpSessions: 0, sftpBytesWritten: 0, wireBytesSent: 0, wireBytesReceived: 0 };

@@ -71,7 +71,7 @@ export function renderScaleTable(results: ScaleResults, format: TableFormat): st
     ]);
   }
   const header = [
-    `fleet bench --scale: \`fleet check\` with a ${results.playbookTasks}-task playbook, every host a loopback address answered by one real sshd (OpenSSH, Debian 12, a minimal host without ufw and firewalld) in a private network namespace, ` +
+    `fleet bench --scale: \`fleet check\` with a ${results.playbookTasks}-task playbook, every host a loopback address answered by one real sshd (OpenSSH, Debian 12) in a private network namespace, ` +
       `${results.forks ? `--forks ${results.forks}` : "fleet's default forks"}, commit ${results.commit}, ${results.finishedAt.replace(/\.\d+Z$/, 'Z')}`,
     `machine: ${results.machine.cpuModel}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Linux ${results.machine.kernel}, Node ${results.machine.node}; ` +
       `known_hosts holds every host (strict checking); each point is ended after ${results.secondsPerHostLimit} s per host plus a minute`,

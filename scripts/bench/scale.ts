@@ -15,7 +15,7 @@ import { runLocalChecked } from '../../src/local/run.ts';
 import { childrenOf, describeMachine, processTreeSeconds, sampleBackground } from './machine.ts';
 import { problemsOf } from './outcome.ts';
 import { renderScaleTable, type ScalePoint, type ScaleResults } from './scale-report.ts';
-import { PROJECT_ROOT, runFleet, totalCounters } from './run-fleet.ts';
+import { PROJECT_ROOT, reportedUsage, runFleet, totalCounters } from './run-fleet.ts';
 
 const MACHINE = 'fleet-bench-scale';
 /** The smallest point, the baseline that "wall time per host stays flat" compares with. */
@@ -71,9 +71,6 @@ tasks:
 /** sshd for the simulated hosts: many concurrent logins, no PAM session per login, little logging. */
 const SSHD_DROP_IN = 'MaxStartups 2000:30:4000\nUsePAM no\nLogLevel ERROR\n';
 
-/** Removed from the container's volatile overlay (the shared image stays as it is). */
-const MINIMAL_HOST_REMOVES = ['/usr/sbin/ufw', '/usr/bin/firewall-cmd'];
-
 /** The container's sshd listener: a child of its init named sshd. */
 function findSshd(initPid: number): number | undefined {
   return childrenOf(initPid).find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sshd');
@@ -103,9 +100,6 @@ async function bootSshdContainer(work: string): Promise<{ pid: number; sshd: num
     const init = containerInitPid(pid);
     const sshd = init ? findSshd(init) : undefined;
     if (!init || !sshd) throw new Error('no sshd listener in the container');
-    // Minimal hosts: the image carries ufw and firewalld (inactive) for the lab tests; without them the
-    // hosts' side of each check stays small (no Python start per probe) and fleet's own growth shows.
-    await runLocalChecked('nsenter', ['-t', String(init), '-a', 'rm', '-f', ...MINIMAL_HOST_REMOVES]);
     return { pid, sshd };
   } catch (error) {
     await stopNspawn(pid, MACHINE);
@@ -156,7 +150,7 @@ async function measureScale(): Promise<ScaleResults> {
         otherCpuSeconds: run.machineCpuSeconds - backgroundCores * run.wallSeconds - run.fleetCpuSeconds - sshdCpuSeconds,
         inSync: report?.hosts?.filter((host) => host.state === 'in-sync').length ?? 0,
         sessionsPerHost: counted.sessions / count,
-        commandsPerHost: counted.commands / count,
+        commandsPerHost: (reportedUsage(run.report)?.commands ?? counted.commands) / count,
         backgroundHigh: Math.max(before.share, after.share) > 0.2,
         problems: problemsOf('scale-check', run, count),
         timedOut: run.timedOut,
