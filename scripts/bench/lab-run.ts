@@ -44,18 +44,26 @@ const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const machine = describeMachine();
 const cores = machine.cores;
 let lastBackground: Background | undefined;
-
-/** Samples the background, and remembers it as the "after" of the previous run and the "before" of the next. */
-async function background(): Promise<Background> {
-  lastBackground = await sampleBackground(BACKGROUND_SAMPLE_SECONDS);
-  return lastBackground;
-}
+let currentLab: BenchLab | undefined;
 
 /** CPU seconds of every process of every lab host so far. */
 const labCpuSeconds = (lab: BenchLab) => lab.hosts.reduce((sum, host) => sum + treeCpuSeconds(host.pid), 0);
 
+/** Samples the background, and remembers it as the "after" of the previous run and the "before" of the next. */
+async function background(): Promise<Background> {
+  const lab = currentLab;
+  lastBackground = await sampleBackground(BACKGROUND_SAMPLE_SECONDS, lab ? () => labCpuSeconds(lab) : undefined);
+  return lastBackground;
+}
+
+/** The hosts' CPU during a run minus what the idle hosts use anyway (Prometheus, systemd), from the samples around it. */
+function netOfIdleHosts(hostsCpu: number, wallSeconds: number, before: Background, after: Background): number {
+  return hostsCpu - (((before.labCoresBusy ?? 0) + (after.labCoresBusy ?? 0)) / 2) * wallSeconds;
+}
+
 /** Turns a run into a sample: CPU net of the background around it, SSH counters per host, and what went wrong. */
-function sampleOf(run: FleetRun, hostsCpuSeconds: number, before: Background, after: Background, hosts: number, problems: string[]): Sample {
+function sampleOf(run: FleetRun, hostsCpuTotal: number, before: Background, after: Background, hosts: number, problems: string[]): Sample {
+  const hostsCpuSeconds = netOfIdleHosts(hostsCpuTotal, run.wallSeconds, before, after);
   const backgroundCores = (before.coresBusy + after.coresBusy) / 2;
   const netCpuSeconds = run.machineCpuSeconds - backgroundCores * run.wallSeconds;
   const counted = totalCounters(run.counters);
@@ -123,10 +131,11 @@ async function measureLab(): Promise<LabResults> {
   const work = await mkdtemp(join(tmpdir(), 'fleet-bench-'));
   log(`booting ${total} lab hosts (the monitor and ${total - 1} hosts) at once`);
   const { lab, boot } = await startBenchLab(total, work);
+  currentLab = lab;
   const boots = [boot];
   log(`booted in ${boot.seconds.toFixed(1)} s${boot.retried.length ? `; booted again: ${boot.retried.join(', ')}` : ''}`);
   try {
-    const idleBackground = await sampleBackground(10);
+    const idleBackground = await sampleBackground(10, () => labCpuSeconds(lab));
     log(`idle lab background: ${idleBackground.coresBusy.toFixed(2)} of ${cores} cores (load ${idleBackground.loadAverage})`);
     lastBackground = idleBackground;
 
@@ -172,8 +181,8 @@ async function measureLab(): Promise<LabResults> {
         backgroundCores,
         netCpuSeconds,
         netCpuPerHost: netCpuSeconds / lab.hosts.length,
-        hostsCpuSeconds: hostsCpu,
-        cpuPerHost: (run.clientCpuSeconds + hostsCpu) / lab.hosts.length,
+        hostsCpuSeconds: netOfIdleHosts(hostsCpu, run.wallSeconds, before, after),
+        cpuPerHost: (run.clientCpuSeconds + netOfIdleHosts(hostsCpu, run.wallSeconds, before, after)) / lab.hosts.length,
         sessionsPerHost: 1,
         commandsPerHost: 1,
         backgroundHigh: Math.max(before.share, after.share) > BACKGROUND_LIMIT_SHARE,

@@ -30,16 +30,26 @@ export interface Background {
   share: number;
   sampledSeconds: number;
   loadAverage: string;
+  /** Of coresBusy, what the lab hosts' own processes used (when a reader of their CPU was given). */
+  labCoresBusy?: number;
 }
 
 /** Samples how busy the machine is while nothing of the benchmark runs: lab hosts' own work and other users'. */
-export async function sampleBackground(seconds: number): Promise<Background> {
+export async function sampleBackground(seconds: number, labCpuSeconds?: () => number): Promise<Background> {
   const started = performance.now();
   const before = machineBusySeconds();
+  const labBefore = labCpuSeconds?.();
   await sleep(seconds * 1000);
   const elapsed = (performance.now() - started) / 1000;
   const coresBusy = (machineBusySeconds() - before) / elapsed;
-  return { coresBusy, share: coresBusy / cpus().length, sampledSeconds: elapsed, loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') };
+  const labAfter = labCpuSeconds?.();
+  return {
+    coresBusy,
+    share: coresBusy / cpus().length,
+    sampledSeconds: elapsed,
+    loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    ...(labBefore !== undefined && labAfter !== undefined ? { labCoresBusy: (labAfter - labBefore) / elapsed } : {}),
+  };
 }
 
 export interface MachineInfo {

@@ -96,13 +96,13 @@ export function renderLabTable(results: LabResults, format: TableFormat): string
     `fleet bench: ${results.hosts} lab hosts (the monitor and ${results.hosts - 1} hosts), median of ${results.repeats}, ` +
       `${results.forks ? `--forks ${results.forks}` : "fleet's default forks"}, commit ${results.commit}, ${results.finishedAt.replace(/\.\d+Z$/, 'Z')}`,
     `machine: ${results.machine.cpuModel}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Linux ${results.machine.kernel}, Node ${results.machine.node}`,
-    `idle lab background: ${bg.coresBusy.toFixed(2)} cores busy (${(bg.share * 100).toFixed(0)}% of the machine, load average ${bg.loadAverage}); ` +
+    `idle lab background: ${bg.coresBusy.toFixed(2)} cores busy (${(bg.share * 100).toFixed(0)}% of the machine, of which the lab hosts ${(bg.labCoresBusy ?? NaN).toFixed(2)}; load average ${bg.loadAverage}); ` +
       `Prometheus scrapes every ${results.scrapeIntervals.coldApply} during cold applies, every ${results.scrapeIntervals.otherwise} otherwise`,
     `boot: ${results.boots.map((boot) => `${boot.seconds.toFixed(0)} s${boot.retried.length ? ` (booted again: ${boot.retried.join(', ')})` : ''}`).join(', ')}` +
       (results.hosts === TARGETS.targetHosts ? '' : `; the targets are for ${TARGETS.targetHosts} hosts`),
   ];
   const legend =
-    'CPU s/host = (fleet\'s CPU + the CPU of every process of the lab hosts, read from their process trees) / hosts: the work of the run, whatever else runs; ' +
+    'CPU s/host = (fleet\'s CPU + the CPU of every process of the lab hosts, read from their process trees, minus what the idle hosts use) / hosts: the work of the run, whatever else runs; ' +
     'machine CPU s/host = busy CPU of the whole machine (/proc/stat) during the run minus the background measured around it, per host (the cross-check; meaningless when flagged); ' +
     'cmds and uploaded/host = fleet\'s own count per SSH session (--json connection); background = cores busy with other work around the run (the idle lab and other users).';
   return format === 'markdown'

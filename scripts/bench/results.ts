@@ -13,7 +13,10 @@ export interface Sample {
   /** machineCpuSeconds minus the background over the run's wall time: the work the run made happen. */
   netCpuSeconds?: number;
   netCpuPerHost?: number;
-  /** CPU of every process of the lab hosts during the run (read from their process trees, so other load does not count). */
+  /**
+   * CPU of every process of the lab hosts during the run (read from their process trees, so other load does
+   * not count), minus what the idle hosts use over the same time (sampled around the run).
+   */
   hostsCpuSeconds?: number;
   /** (fleet's CPU + the hosts' CPU) per host: the work of the run itself, measured directly. */
   cpuPerHost?: number;
