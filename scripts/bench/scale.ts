@@ -84,8 +84,10 @@ async function bootSshdContainer(work: string): Promise<{ pid: number; sshd: num
   const resolvConf = join(work, 'resolv.conf');
   await writeFile(resolvConf, 'nameserver 127.0.0.1\n');
   // No network option: the container shares this private namespace, so its sshd answers every 127.x.y.z.
+  // CAP_NET_ADMIN (nspawn drops it without a private network) lets fleet's facts read the (empty) nftables
+  // ruleset as on any host; the namespace is the benchmark's own and ends with it.
   const args = [
-    '-q', '-D', rootfs, '--boot', '--register=no', '--keep-unit', '--volatile=overlay', '--console=passive',
+    '-q', '-D', rootfs, '--boot', '--register=no', '--keep-unit', '--volatile=overlay', '--console=passive', '--capability=CAP_NET_ADMIN',
     `--machine=${MACHINE}`, '--hostname=scale', `--bind-ro=${dropIn}:/etc/ssh/sshd_config.d/00-bench-scale.conf`,
     '--resolv-conf=off', `--bind-ro=${resolvConf}:/etc/resolv.conf`,
   ];
