@@ -21,7 +21,7 @@ const MACHINE = 'fleet-bench-scale';
 /** The smallest point, the baseline that "wall time per host stays flat" compares with. */
 const BASELINE_HOSTS = 100;
 /** A point may take this long per host (plus a minute) before the benchmark ends it: the run is bounded. */
-const SECONDS_PER_HOST_LIMIT = 0.25;
+const SECONDS_PER_HOST_LIMIT = 0.2;
 
 const { values } = parseArgs({
   options: {
@@ -159,26 +159,35 @@ async function measureScale(): Promise<ScaleResults> {
       };
       points.push(point);
       log(`${count} hosts: ${point.wallSeconds.toFixed(1)} s, ${point.wallPerHostMs.toFixed(1)} ms/host, fleet CPU ${point.fleetCpuSeconds.toFixed(1)} s, sshd CPU ${sshdCpuSeconds.toFixed(1)} s, RSS ${point.peakRssMB.toFixed(0)} MB${point.problems.length ? `; problems: ${point.problems.join('; ')}` : ''}`);
+      // Written after every point, so an interrupted run still leaves what it measured.
+      await saveResults(resultsOf(points));
       // A point that did not finish in its time makes the larger ones pointless.
       if (run.timedOut) break;
     }
-    return {
-      kind: 'scale',
-      finishedAt: new Date().toISOString(),
-      commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim(),
-      machine: describeMachine(),
-      ...(values.forks ? { forks: Number(values.forks) } : {}),
-      playbookTasks: 3,
-      secondsPerHostLimit: SECONDS_PER_HOST_LIMIT,
-      points,
-    };
+    return resultsOf(points);
   } finally {
     await stopNspawn(container.pid, MACHINE);
     await rm(work, { recursive: true, force: true });
   }
 }
 
+function resultsOf(points: ScalePoint[]): ScaleResults {
+  return {
+    kind: 'scale',
+    finishedAt: new Date().toISOString(),
+    commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim(),
+    machine: describeMachine(),
+    ...(values.forks ? { forks: Number(values.forks) } : {}),
+    playbookTasks: 3,
+    secondsPerHostLimit: SECONDS_PER_HOST_LIMIT,
+    points,
+  };
+}
+
+async function saveResults(results: ScaleResults): Promise<void> {
+  await mkdir(dirname(values.json!), { recursive: true });
+  await writeFile(values.json!, `${JSON.stringify(results, null, 2)}\n`);
+}
+
 const results = await measureScale();
-await mkdir(dirname(values.json!), { recursive: true });
-await writeFile(values.json!, `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(`${renderScaleTable(results, 'text')}\nJSON: ${values.json}\n`);

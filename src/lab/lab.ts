@@ -32,7 +32,9 @@ export async function startLab(specs: readonly LabHostSpec[], log: (line: string
   const hosts: LabHost[] = [];
   try {
     for (const spec of specs) hosts.push(await bootLabHost(rootfs, spec.name, spec.index, spec.variant ?? 'default'));
-    await Promise.all(hosts.map((host) => waitForLabHost(host)));
+    // All hosts boot at once on the same cores: 49 of them took over 60 s on a loaded 2-core machine.
+    const timeoutMs = 60_000 + 2_000 * hosts.length;
+    await Promise.all(hosts.map((host) => waitForLabHost(host, timeoutMs)));
     return hosts;
   } catch (error) {
     await stopLab(hosts);
