@@ -74,7 +74,7 @@ export function renderScaleTable(results: ScaleResults, format: TableFormat): st
     `fleet bench --scale: \`fleet check\` with a ${results.playbookTasks}-task playbook, every host a loopback address answered by one real sshd (OpenSSH, Debian 12) in a private network namespace, ` +
       `${results.forks ? `--forks ${results.forks}` : "fleet's default forks"}, commit ${results.commit}, ${results.finishedAt.replace(/\.\d+Z$/, 'Z')}`,
     `machine: ${results.machine.cpuModel}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Linux ${results.machine.kernel}, Node ${results.machine.node}; ` +
-      `known_hosts holds every host (strict checking); each point is ended after ${results.secondsPerHostLimit} s per host plus a minute`,
+      `known_hosts holds the point's hosts (strict checking); each point is ended after ${results.secondsPerHostLimit} s per host plus a minute`,
   ];
   const legend = 'sshd CPU = the sshd listener and all it started (logins, the commands fleet ran); other = the rest of the machine net of the background (the container\'s systemd, the kernel). sshd and fleet share the same cores.';
   return format === 'markdown'

@@ -123,13 +123,13 @@ async function measureScale(): Promise<ScaleResults> {
     const seeded = await runFleet(['apply', seed, playbook, '--json'], { timeoutMs: 120_000 });
     if (seeded.exitCode !== 0) throw new Error(`seeding the simulated hosts failed (exit ${seeded.exitCode}): ${seeded.stderrTail}`);
     const [, keyType, key] = (await readFile(knownHosts, 'utf8')).trim().split(/\s+/);
-    const largest = counts[counts.length - 1]!;
-    await writeFile(knownHosts, Array.from({ length: largest }, (_, i) => `${hostAddress(i + 1)} ${keyType} ${key}\n`).join(''));
 
     const points: ScalePoint[] = [];
     for (const count of counts) {
       const inventory = join(work, `inventory-${count}.yaml`);
       await writeFile(inventory, inventoryFor(count, knownHosts, 'strict'));
+      // A fleet of N hosts that fleet has met before: known_hosts holds those N.
+      await writeFile(knownHosts, Array.from({ length: count }, (_, i) => `${hostAddress(i + 1)} ${keyType} ${key}\n`).join(''));
       const before = await sampleBackground(5);
       const sshdBefore = processTreeSeconds(container.sshd);
       log(`fleet check on ${count} hosts`);
