@@ -6,16 +6,25 @@ export default defineConfig({
     // files run at once than this machine has cores; each file boots its own hosts.
     maxWorkers: 4,
     projects: [
-      // Some unit tests run the real `fleet` command (a Node process with tsx): seconds, not milliseconds, on a busy machine.
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 } },
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          // Some unit tests run the real `fleet` command: the compiled entry, built once before the tests.
+          globalSetup: ['test/helpers/build.ts'],
+          testTimeout: 30_000,
+          provide: { runFleetTimeoutMs: 20_000 },
+        },
+      },
       {
         test: {
           name: 'lab',
           include: ['test/lab/**/*.test.ts'],
-          globalSetup: ['test/lab/global-setup.ts'],
+          globalSetup: ['test/helpers/build.ts', 'test/lab/global-setup.ts'],
           // Real hosts: boots, SSH handshakes and service starts take seconds, not milliseconds.
           testTimeout: 120_000,
           hookTimeout: 180_000,
+          provide: { runFleetTimeoutMs: 110_000 },
         },
       },
     ],

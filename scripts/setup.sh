@@ -3,9 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 20 ]; then
-  echo "fleet needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))" >&2
+# 20.12: the first release with util.styleText (src/cli/colors.ts); package.json's engines says the same.
+node_ok=$(node -p 'const [major, minor] = process.versions.node.split(".").map(Number); major > 20 || (major === 20 && minor >= 12)' 2>/dev/null || echo false)
+if [ "$node_ok" != true ]; then
+  echo "fleet needs Node.js 20.12 or newer (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
 fi
 
@@ -20,3 +21,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+# bin/fleet.js runs the compiled dist/ and refuses a missing or stale one: build when it does.
+node bin/fleet.js --version >/dev/null 2>&1 || npm run build

@@ -50,7 +50,7 @@ export interface ConvergeRun {
 
 /** Plans (and unless checking, applies and verifies) every host's program in parallel, with progress on stderr. */
 export async function convergeHosts(hosts: readonly ResolvedHost[], programs: ReadonlyMap<string, HostProgram>, run: ConvergeRun): Promise<ConvergeOutcome[]> {
-  const progress = createProgress(hosts.length, run.check ? 'checking' : 'applying');
+  const progress = await createProgress(hosts.length, run.check ? 'checking' : 'applying');
   const outcomes = await runOnHosts<{ changes: Change[] }>(
     hosts,
     async ({ host, connection, report }) => {

@@ -25,6 +25,9 @@ const program = new Command('fleet')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
+// Each register* only declares its command (arguments, options, help with examples); the modules that do the
+// work are imported inside its action, so `fleet --help` and each command load only what they use
+// (test/unit/cli/start-up.test.ts checks which libraries load).
 registerInventory(program);
 registerPing(program);
 registerApply(program);

@@ -38,7 +38,7 @@ export async function runRegistration(loaded: LoadedHosts, run: RegistrationRun)
   const settings = loaded.inventory.raw.prometheus;
   if (!settings) return [];
   const registered = registeredHosts(loaded.all).filter((host) => !run.without?.includes(host.name));
-  const progress = createProgress(loaded.prometheusServers.length, run.check ? 'checking registration on' : 'registering with');
+  const progress = await createProgress(loaded.prometheusServers.length, run.check ? 'checking registration on' : 'registering with');
   const outcomes = await registerWithPrometheus(loaded.prometheusServers, {
     settings,
     registered,

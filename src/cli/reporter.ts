@@ -1,4 +1,4 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import type { EventSink, HostOutcome, HostStatus } from '../engine/events.ts';
 import { color } from './colors.ts';
 
@@ -21,11 +21,11 @@ export function formatSeconds(ms: number): string {
  * The one owner of the terminal while hosts run: a spinner line with the counts and each running
  * host's step, and a persisted line per finished host. Quiet on stdout, so --json stays parseable.
  */
-export function createProgress(total: number, verb: string): { sink: EventSink; stop: () => void } {
+export async function createProgress(total: number, verb: string): Promise<{ sink: EventSink; stop: () => void }> {
   const running = new Map<string, string>();
   const done: HostOutcome[] = [];
-  const interactive = process.stderr.isTTY === true;
-  const spinner: Ora | undefined = interactive ? ora({ stream: process.stderr }).start() : undefined;
+  // ora and its dependencies load only when there is a terminal to draw on (start-up time).
+  const spinner: Ora | undefined = process.stderr.isTTY === true ? (await import('ora')).default({ stream: process.stderr }).start() : undefined;
   const render = () => {
     if (!spinner) return;
     const count = (status: HostStatus) => done.filter((outcome) => outcome.status === status).length;

@@ -3,9 +3,8 @@ import { existsSync, openSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PACKAGE_ROOT } from '../playbook/load.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { LAB_GATEWAY, labDir } from './layout.ts';
-import { buildLabMirror } from './mirror.ts';
 import { commandLineOf } from './processes.ts';
 
 /** The port of `fleet lab up`'s release mirror on the bridge (tests run their own on a free port). */
@@ -22,6 +21,8 @@ function isOurMirror(pid: number): boolean {
 export async function startLabMirror(): Promise<string> {
   await stopLabMirror();
   const root = join(labDir(), 'mirror');
+  // The archive packers load only here: `fleet lab` shares its module with `fleet --help`, which must start fast.
+  const { buildLabMirror } = await import('./mirror.ts');
   await buildLabMirror(root);
   const log = openSync(join(labDir(), 'mirror.log'), 'a');
   const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'fleet.js'), 'lab', MARKER, root, '--port', String(LAB_MIRROR_PORT)], { detached: true, stdio: ['ignore', log, log] });

@@ -4,7 +4,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, normalize } from 'node:path';
 import { goArch } from '../facts/host-facts.ts';
-import { PACKAGE_ROOT } from '../playbook/load.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { packRelease } from './release-pack.ts';
 
 /** Debian's real Node Exporter, packed as the upstream release; tests pin its version. */

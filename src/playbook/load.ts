@@ -1,13 +1,11 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { readYamlSource } from '../yaml/source.ts';
 import { describeIssues } from '../yaml/zod-issues.ts';
 import { playbookSchema, type Playbook } from './schema.ts';
 
-/** fleet's own folder, holding the shipped playbooks/ and templates/. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface LoadedPlaybook {
   file: string;

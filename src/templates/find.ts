@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { PACKAGE_ROOT } from '../playbook/load.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
 /** A template from templates/ next to the inventory (the operator's override) or fleet's own. */
 export async function readTemplate(name: string, inventoryDir: string): Promise<{ path: string; source: string }> {

@@ -4,13 +4,9 @@ import { succeededHosts, type HostOutcome } from '../../engine/events.ts';
 import { isChange } from '../../engine/host-plan.ts';
 import type { Change } from '../../resources/types.ts';
 import { collectBecomePasswords } from '../become-passwords.ts';
-import { buildPrograms, convergeHosts } from '../converge.ts';
 import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { exitCodeFor } from '../exit-codes.ts';
-import { loadHosts } from '../load-hosts.ts';
-import { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } from '../registration.ts';
-import { renderChanges } from '../render-changes.ts';
 import { formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
 
@@ -44,6 +40,11 @@ export function registerApply(program: Command): void {
       .option('--no-register', 'skip the Prometheus registration step')
       .option('--verify-hashes', "hash every installed binary in full (by default a binary whose size, times and inode match fleet's record of its install is not re-read)"),
   ).action(async (inventoryFile: string, playbookNames: string[], options: ApplyOptions) => {
+    // Loaded when the command runs, not at start-up (see main.ts).
+    const { loadHosts } = await import('../load-hosts.ts');
+    const { buildPrograms, convergeHosts } = await import('../converge.ts');
+    const { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } = await import('../registration.ts');
+    const { renderChanges } = await import('../render-changes.ts');
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     const hosts = loaded.selected;
     const inventoryDir = dirname(inventoryFile);

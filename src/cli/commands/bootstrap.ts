@@ -1,14 +1,11 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { bootstrapHosts, readAuthorizedKey, type BootstrapResult } from '../../bootstrap/bootstrap.ts';
+import type { BootstrapResult } from '../../bootstrap/bootstrap.ts';
 import { succeededHosts, type HostOutcome } from '../../engine/events.ts';
 import { collectBecomePasswords, collectPasswords } from '../become-passwords.ts';
 import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
-import { buildPrograms, convergeHosts } from '../converge.ts';
 import { exitCodeFor } from '../exit-codes.ts';
-import { loadHosts } from '../load-hosts.ts';
-import { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } from '../registration.ts';
 import { renderChanges } from '../render-changes.ts';
 import { createProgress, formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
@@ -33,6 +30,11 @@ export function registerBootstrap(program: Command): void {
       .argument('<inventory>', 'inventory YAML file')
       .option('--no-apply', 'stop after the bootstrap; run fleet apply later'),
   ).action(async (inventoryFile: string, options: BootstrapOptions) => {
+    // Loaded when the command runs, not at start-up (see main.ts).
+    const { loadHosts } = await import('../load-hosts.ts');
+    const { bootstrapHosts, readAuthorizedKey } = await import('../../bootstrap/bootstrap.ts');
+    const { buildPrograms, convergeHosts } = await import('../converge.ts');
+    const { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } = await import('../registration.ts');
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     const hosts = loaded.selected;
     const publicKeys = new Map<string, string>();
@@ -40,7 +42,7 @@ export function registerBootstrap(program: Command): void {
     const programs = options.apply ? await buildPrograms(hosts, [], [], loaded, dirname(inventoryFile)) : new Map();
     checkRegistrationInputs(loaded);
     const passwords = await collectPasswords(hosts, (host) => ({ setting: 'bootstrap.password', env: host.bootstrap.passwordEnv, prompt: host.bootstrap.passwordPrompt }), 'initial password: ');
-    const progress = createProgress(hosts.length, 'bootstrapping');
+    const progress = await createProgress(hosts.length, 'bootstrapping');
     const outcomes = await bootstrapHosts(hosts, { forks: options.forks, emit: progress.sink, passwords, publicKeys });
     progress.stop();
 

@@ -7,9 +7,6 @@ import { writeFileAtomically } from '../../local/write-atomic.ts';
 import { collectBecomePasswords } from '../become-passwords.ts';
 import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
-import { buildPrograms, convergeHosts } from '../converge.ts';
-import { loadHosts } from '../load-hosts.ts';
-import { checkRegistrationInputs, runRegistration, withPrometheusServers } from '../registration.ts';
 import { unifiedDiff } from '../render-changes.ts';
 import { formatSeconds } from '../reporter.ts';
 import { formatTable } from '../table.ts';
@@ -43,6 +40,10 @@ export function registerCheck(program: Command): void {
       .option('--verify-hashes', "hash every installed binary in full (by default a binary whose size, times and inode match fleet's record of its install is not re-read)"),
   ).action(async (inventoryFile: string, playbookNames: string[], options: CheckOptions) => {
     const startedAt = new Date();
+    // Loaded when the command runs, not at start-up (see main.ts).
+    const { loadHosts } = await import('../load-hosts.ts');
+    const { buildPrograms, convergeHosts } = await import('../converge.ts');
+    const { checkRegistrationInputs, runRegistration, withPrometheusServers } = await import('../registration.ts');
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     const programs = await buildPrograms(loaded.selected, playbookNames, [], loaded, dirname(inventoryFile));
     checkRegistrationInputs(loaded);

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { readAuthorizedKey } from '../../bootstrap/bootstrap.ts';
-import { renderCloudInit, type CloudInitSpec } from '../../bootstrap/cloud-init.ts';
+import type { CloudInitSpec } from '../../bootstrap/cloud-init.ts';
 import { UsageError } from '../../errors.ts';
-import { loadHosts } from '../load-hosts.ts';
 
 export function registerCloudInit(program: Command): void {
   program
@@ -16,6 +14,10 @@ export function registerCloudInit(program: Command): void {
     .argument('<inventory>', 'inventory YAML file')
     .option('-l, --limit <pattern>', 'the hosts the VMs will be (they must share the deploy user, key and hardening)')
     .action(async (inventoryFile: string, options: { limit?: string }) => {
+      // Loaded when the command runs, not at start-up (see main.ts).
+      const { loadHosts } = await import('../load-hosts.ts');
+      const { readAuthorizedKey } = await import('../../bootstrap/bootstrap.ts');
+      const { renderCloudInit } = await import('../../bootstrap/cloud-init.ts');
       const { selected } = await loadHosts(inventoryFile, { limit: options.limit });
       if (selected.length === 0) throw new UsageError('no hosts selected');
       const specs = new Map<string, CloudInitSpec>();

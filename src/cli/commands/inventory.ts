@@ -4,7 +4,6 @@ import type { ResolvedHost, SshTarget } from '../../inventory/resolve.ts';
 import { isPlainObject } from '../../inventory/merge.ts';
 import { color } from '../colors.ts';
 import { addSelectionOptions } from '../common-options.ts';
-import { loadSelectedHosts } from '../load-hosts.ts';
 import { formatTable } from '../table.ts';
 
 interface InventoryOptions {
@@ -28,6 +27,8 @@ export function registerInventory(program: Command): void {
       .argument('<inventory>', 'inventory YAML file')
       .option('--host <name>', 'show the merged settings of one host and where each came from'),
   ).action(async (inventoryFile: string, options: InventoryOptions) => {
+    // Loaded when the command runs, not at start-up (see main.ts).
+    const { loadSelectedHosts } = await import('../load-hosts.ts');
     const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     if (options.host) {
       const host = hosts.find((candidate) => candidate.name === options.host);

@@ -3,10 +3,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { enableLabPrometheus, labUnavailableReason, readLabState, startLab, stopLab, writeLabState, type LabHostSpec } from '../../lab/lab.ts';
-import { renderLabInventory } from '../../lab/lab-inventory.ts';
 import { isOurNspawn } from '../../lab/processes.ts';
 import { LAB_GATEWAY, labDir } from '../../lab/layout.ts';
-import { serveDirectory } from '../../lab/mirror.ts';
 import { LAB_MIRROR_PORT, startLabMirror, stopLabMirror } from '../../lab/mirror-process.ts';
 import { color } from '../colors.ts';
 import { formatTable } from '../table.ts';
@@ -47,6 +45,8 @@ export function registerLab(program: Command): void {
       const monitor = hosts.find((host) => host.name === MONITOR)!;
       await enableLabPrometheus(monitor);
       const mirrorUrl = await startLabMirror();
+      // Loaded when the command runs, not at start-up (see main.ts).
+      const { renderLabInventory } = await import('../../lab/lab-inventory.ts');
       await writeFile(options.inventory, renderLabInventory(hosts, { mirrorUrl, prometheusServers: [MONITOR] }));
       process.stdout.write(
         `${count} lab host(s) and the monitor up in ${((Date.now() - started) / 1000).toFixed(1)}s; inventory written to ${options.inventory}\n` +
@@ -69,6 +69,8 @@ export function registerLab(program: Command): void {
     .argument('<dir>')
     .option('--port <port>', 'port on the bridge', String(LAB_MIRROR_PORT))
     .action(async (dir: string, options: { port: string }) => {
+      // Loaded when the command runs, not at start-up (see main.ts).
+      const { serveDirectory } = await import('../../lab/mirror.ts');
       const { url } = await serveDirectory(dir, LAB_GATEWAY, Number(options.port));
       process.stdout.write(`serving ${dir} at ${url}\n`);
     });

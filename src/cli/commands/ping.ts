@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { shellQuote } from '../../connection/quote.ts';
-import { runOnHosts } from '../../engine/run-hosts.ts';
 import { becomeOpenOptions, collectBecomePasswords } from '../become-passwords.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { color } from '../colors.ts';
 import { exitCodeFor } from '../exit-codes.ts';
-import { loadSelectedHosts } from '../load-hosts.ts';
 import { createProgress, formatSeconds, paintStatus } from '../reporter.ts';
 import { formatTable } from '../table.ts';
 
@@ -30,9 +28,12 @@ export function registerPing(program: Command): void {
       )
       .argument('<inventory>', 'inventory YAML file'),
   ).action(async (inventoryFile: string, options: CommonOptions) => {
+    // Loaded when the command runs, not at start-up (see main.ts).
+    const { loadSelectedHosts } = await import('../load-hosts.ts');
+    const { runOnHosts } = await import('../../engine/run-hosts.ts');
     const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     const passwords = await collectBecomePasswords(hosts);
-    const progress = createProgress(hosts.length, 'pinging');
+    const progress = await createProgress(hosts.length, 'pinging');
     const outcomes = await runOnHosts<PingResult>(
       hosts,
       async ({ host, connection, report }) => {

@@ -3,8 +3,7 @@ import { UsageError } from '../../errors.ts';
 import { collectBecomePasswords } from '../become-passwords.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { exitCodeFor } from '../exit-codes.ts';
-import { loadHosts, type LoadedHosts } from '../load-hosts.ts';
-import { checkRegistrationInputs, renderRegistration, runRegistration } from '../registration.ts';
+import type { LoadedHosts } from '../load-hosts.ts';
 
 interface RegisterOptions extends CommonOptions {
   check?: boolean;
@@ -12,6 +11,9 @@ interface RegisterOptions extends CommonOptions {
 }
 
 async function loadWithPrometheus(inventoryFile: string, options: CommonOptions): Promise<LoadedHosts> {
+  // Loaded when the command runs, not at start-up (see main.ts).
+  const { loadHosts } = await import('../load-hosts.ts');
+  const { checkRegistrationInputs } = await import('../registration.ts');
   const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
   if (!loaded.inventory.raw.prometheus) throw new UsageError(`${inventoryFile} names no Prometheus servers; add prometheus: { servers: [{ host: NAME }] }`);
   checkRegistrationInputs(loaded);
@@ -34,6 +36,7 @@ export function registerRegister(program: Command): void {
       .option('-D, --diff', 'show the diff of the files that would change'),
   ).action(async (inventoryFile: string, options: RegisterOptions) => {
     const loaded = await loadWithPrometheus(inventoryFile, options);
+    const { renderRegistration, runRegistration } = await import('../registration.ts');
     const passwords = await collectBecomePasswords(loaded.prometheusServers);
     const outcomes = await runRegistration(loaded, { awaited: loaded.selected, changed: [], check: options.check === true, diff: options.diff === true, forks: options.forks, passwords });
     process.stdout.write(options.json ? `${JSON.stringify({ command: 'register', registration: outcomes }, null, 2)}\n` : `${renderRegistration(outcomes, { diff: options.diff === true, check: options.check === true }).trimStart()}\n`);
@@ -52,6 +55,7 @@ export function registerRegister(program: Command): void {
       .argument('<hosts...>', 'hosts to deregister'),
   ).action(async (inventoryFile: string, names: string[], options: CommonOptions) => {
     const loaded = await loadWithPrometheus(inventoryFile, options);
+    const { renderRegistration, runRegistration } = await import('../registration.ts');
     const unknown = names.filter((name) => !loaded.all.some((host) => host.name === name));
     if (unknown.length) throw new UsageError(`not in ${inventoryFile}: ${unknown.join(', ')}`);
     const passwords = await collectBecomePasswords(loaded.prometheusServers);

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomically } from '../../local/write-atomic.ts';
 import { runLocal } from '../../local/run.ts';
-import { PACKAGE_ROOT } from '../../playbook/load.ts';
+import { PACKAGE_ROOT } from '../../package-root.ts';
 import { parseInterval, renderCrontab, renderService, renderTimer, type ScheduleSpec } from '../../schedule/units.ts';
 import { ExternalError } from '../../errors.ts';
 

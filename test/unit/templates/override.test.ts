@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readTemplate } from '../../../src/templates/find.ts';
-import { PACKAGE_ROOT } from '../../../src/playbook/load.ts';
+import { PACKAGE_ROOT } from '../../../src/package-root.ts';
 import { writeTempFiles } from '../../helpers/temp-files.ts';
 
 describe('template lookup', () => {
