@@ -32,7 +32,7 @@ export interface BenchLab {
   stop(): Promise<void>;
 }
 
-const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const log = (line: string) => process.stderr.write(`bench ${new Date().toISOString().slice(11, 19)}: ${line}\n`);
 
 /**
  * Boots `total` hosts (the monitor running Prometheus and total-1 hosts) all at once, reboots any host

@@ -39,7 +39,7 @@ const repeats = Number(values.repeat);
 if (!Number.isInteger(total) || total < 2 || total > 100) throw new Error(`bench: N must be 2..100 hosts (the monitor and N-1 lab hosts), got ${positionals[0]}`);
 if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`bench: --repeat must be at least 1, got ${values.repeat}`);
 const forkArgs = values.forks ? ['--forks', values.forks] : [];
-const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const log = (line: string) => process.stderr.write(`bench ${new Date().toISOString().slice(11, 19)}: ${line}\n`);
 
 const machine = describeMachine();
 const cores = machine.cores;

@@ -33,7 +33,7 @@ const { values } = parseArgs({
 const counts = [...new Set([BASELINE_HOSTS, ...values.scale!.split(',').map(Number)])].sort((a, b) => a - b);
 if (counts.some((count) => !Number.isInteger(count) || count < 1 || count > 60_000)) throw new Error(`bench: --scale expects host counts from 1 to 60000, got ${values.scale}`);
 const forkArgs = values.forks ? ['--forks', values.forks] : [];
-const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const log = (line: string) => process.stderr.write(`bench ${new Date().toISOString().slice(11, 19)}: ${line}\n`);
 
 /** Host i answers at 127.1.0.0 + i: every loopback address reaches the one sshd listening on 0.0.0.0. */
 function hostAddress(i: number): string {
