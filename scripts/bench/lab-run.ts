@@ -105,6 +105,7 @@ async function measureFleetRuns(lab: BenchLab, kind: 'converged' | 'check' | 'ch
   const samples: Sample[] = [];
   for (let i = 0; i < repeats; i++) {
     const before = lastBackground ?? (await background());
+    log(`${kind} ${i + 1}/${repeats}`);
     const hostsBefore = labCpuSeconds(lab);
     const run = await runFleet([...args, lab.inventoryFile, '--json', ...forkArgs], { timeoutMs: RUN_TIMEOUT_MS });
     const hostsCpu = labCpuSeconds(lab) - hostsBefore;
@@ -151,6 +152,7 @@ async function measureLab(): Promise<LabResults> {
       const cache = await mkdtemp(join(tmpdir(), 'fleet-bench-cache-'));
       const before = lastBackground ?? (await background());
       lab.mirrorRequests.length = 0;
+      log(`cold apply ${i + 1}/${repeats}`);
       const hostsBefore = labCpuSeconds(lab);
       const run = await runFleet(['apply', lab.inventoryFile, '--json', ...forkArgs], { env: { FLEET_CACHE_DIR: cache }, timeoutMs: RUN_TIMEOUT_MS });
       const hostsCpu = labCpuSeconds(lab) - hostsBefore;
