@@ -27,12 +27,15 @@ const { values } = parseArgs({
   options: {
     scale: { type: 'string', default: '1000,5000' },
     forks: { type: 'string' },
+    // An overall limit in seconds: a point still running when it is spent is ended (and reported so).
+    budget: { type: 'string' },
     json: { type: 'string', default: join(PROJECT_ROOT, 'scripts/bench/results/scale.json') },
   },
 });
 const counts = [...new Set([BASELINE_HOSTS, ...values.scale!.split(',').map(Number)])].sort((a, b) => a - b);
 if (counts.some((count) => !Number.isInteger(count) || count < 1 || count > 60_000)) throw new Error(`bench: --scale expects host counts from 1 to 60000, got ${values.scale}`);
 const forkArgs = values.forks ? ['--forks', values.forks] : [];
+const budgetEndsAt = values.budget ? Date.now() + Number(values.budget) * 1000 : Infinity;
 const log = (line: string) => process.stderr.write(`bench ${new Date().toISOString().slice(11, 19)}: ${line}\n`);
 
 /** Host i answers at 127.1.0.0 + i: every loopback address reaches the one sshd listening on 0.0.0.0. */
@@ -133,7 +136,7 @@ async function measureScale(): Promise<ScaleResults> {
       const before = await sampleBackground(5);
       const sshdBefore = processTreeSeconds(container.sshd);
       log(`fleet check on ${count} hosts`);
-      const run = await runFleet(['check', inventory, playbook, '--json', ...forkArgs], { timeoutMs: (60 + count * SECONDS_PER_HOST_LIMIT) * 1000 });
+      const run = await runFleet(['check', inventory, playbook, '--json', ...forkArgs], { timeoutMs: Math.max(1000, Math.min((60 + count * SECONDS_PER_HOST_LIMIT) * 1000, budgetEndsAt - Date.now())) });
       const sshdCpuSeconds = processTreeSeconds(container.sshd) - sshdBefore;
       const after = await sampleBackground(5);
       const backgroundCores = (before.coresBusy + after.coresBusy) / 2;
