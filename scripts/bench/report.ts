@@ -70,8 +70,10 @@ export function renderLabTable(results: LabResults, format: TableFormat): string
   for (const figure of results.figures) {
     const m = figure.median;
     const verdict = verdictOf(figure, floor, results);
+    // A problem may quote a whole remote command: its first line says enough in a table cell.
+    const problems = m.problems.map((problem) => problem.replace(/: d=\$\(mktemp[\s\S]*?(?=\)(, |$))/g, '').replace(/\s*\n[\s\S]*/, '').slice(0, 200));
     const notes = [
-      ...(m.problems.length ? [`INVALID: ${m.problems.join('; ')}`] : []),
+      ...(problems.length ? [`INVALID: ${problems.join('; ')}`] : []),
       ...(m.backgroundHigh ? [`FLAGGED: background above ${results.backgroundLimitShare * 100}% of the machine`] : []),
     ];
     const started = figure.hosts > 0;
