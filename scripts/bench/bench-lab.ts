@@ -10,7 +10,7 @@ import { buildLabMirror, serveDirectory } from '../../src/lab/mirror.ts';
 import { LAB_MIRROR_PORT } from '../../src/lab/mirror-process.ts';
 import { ensureLabNetwork } from '../../src/lab/network.ts';
 import { stopNspawn } from '../../src/lab/processes.ts';
-import { ensureRootfs } from '../../src/lab/rootfs.ts';
+import { DEFAULT_LAB_SUITE, ensureRootfs } from '../../src/lab/rootfs.ts';
 
 /** The same names and addresses as `fleet lab up`: monitor at .10, lab1.. from .11. */
 const MONITOR = { name: 'monitor', index: 10 };
@@ -96,7 +96,7 @@ export async function startBenchLab(total: number, workDir: string): Promise<{ l
 /** Boots one host, and boots it again (twice at most) when it does not answer in time; `booted` holds what runs. */
 async function bootWithRetries(rootfs: string, spec: { name: string; index: number }, booted: LabHost[], retried: string[]): Promise<LabHost> {
   for (let attempt = 1; ; attempt++) {
-    const host = await bootLabHost(rootfs, spec.name, spec.index, 'default');
+    const host = await bootLabHost(rootfs, spec.name, spec.index, 'default', DEFAULT_LAB_SUITE);
     booted.push(host);
     try {
       // Generous: 50 hosts booting at once share 2 cores with whatever else runs.

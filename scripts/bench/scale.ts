@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { waitForLabHost } from '../../src/lab/boot.ts';
 import { labKeyPath } from '../../src/lab/layout.ts';
 import { containerInitPid, stopNspawn } from '../../src/lab/processes.ts';
-import { ensureRootfs } from '../../src/lab/rootfs.ts';
+import { DEFAULT_LAB_SUITE, ensureRootfs } from '../../src/lab/rootfs.ts';
 import { runLocalChecked } from '../../src/local/run.ts';
 import { childrenOf, describeMachine, processTreeSeconds, sampleBackground } from './machine.ts';
 import { problemsOf } from './outcome.ts';
@@ -101,7 +101,7 @@ async function bootSshdContainer(work: string): Promise<{ pid: number; sshd: num
   if (!child.pid) throw new Error('systemd-nspawn did not start');
   const pid = child.pid;
   try {
-    await waitForLabHost({ name: MACHINE, index: 0, address: hostAddress(1), variant: 'default', pid }, 120_000);
+    await waitForLabHost({ name: MACHINE, index: 0, address: hostAddress(1), variant: 'default', suite: DEFAULT_LAB_SUITE, pid }, 120_000);
     const init = containerInitPid(pid);
     const sshd = init ? findSshd(init) : undefined;
     if (!init || !sshd) throw new Error('no sshd listener in the container');

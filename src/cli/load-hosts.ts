@@ -3,6 +3,7 @@ import { parseExtraVars } from '../inventory/extra-vars.ts';
 import { applyLimit } from '../inventory/limit.ts';
 import { loadInventory, type Inventory } from '../inventory/load.ts';
 import { resolveHosts, type ResolvedHost } from '../inventory/resolve.ts';
+import { checkKnownVars } from '../inventory/vars-schema.ts';
 
 export interface HostSelection {
   limit?: string;
@@ -22,6 +23,7 @@ export interface LoadedHosts {
 export async function loadHosts(inventoryFile: string, selection: HostSelection): Promise<LoadedHosts> {
   const inventory = await loadInventory(inventoryFile);
   const all = resolveHosts(inventory, { extraVars: parseExtraVars(selection.extraVars ?? []), builtinVars: BUILTIN_VARS });
+  all.forEach(checkKnownVars);
   const prometheusServers = (inventory.raw.prometheus?.servers ?? []).map((server) => all.find((host) => host.name === server.host)!);
   return { inventory, all, selected: applyLimit(all, selection.limit), prometheusServers };
 }

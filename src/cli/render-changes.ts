@@ -1,6 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type { Change } from '../resources/types.ts';
 import { color } from './colors.ts';
+import { maskCredentials } from './output-diffs.ts';
 
 const ACTION_COLOR = { create: color.green, update: color.yellow, delete: color.red, same: color.dim, skip: color.dim } as const;
 
@@ -16,7 +17,7 @@ export function renderChanges(host: string, changes: readonly Change[], diff: bo
 }
 
 export function unifiedDiff(path: string, before: string, after: string): string {
-  return createTwoFilesPatch(`${path} (host)`, `${path} (fleet)`, before, after, '', '', { context: 3 })
+  return createTwoFilesPatch(`${path} (host)`, `${path} (fleet)`, maskCredentials(before), maskCredentials(after), '', '', { context: 3 })
     .split('\n')
     .slice(1)
     .map((line) => line.replace(/\t$/, ''))

@@ -77,6 +77,8 @@ function taggedRules(state: FirewallState, tag: string): NftRule[] {
   return [...nftRules(state.listings.nft)].filter((item): item is NftRule => 'handle' in item && sameChain(item.chain, chain) && item.comment === tag);
 }
 
+const NOT_LOADABLE = "/etc/nftables.conf with fleet's rules does not pass `nft -c -f`; the file was left as it was (fix it by hand, then rerun)";
+
 /** Rules go into the operator's input chain (an accept in a separate table would not override its drop). */
 export const nftablesBackend: FirewallBackend = {
   current(state, _port, tag) {
@@ -97,6 +99,8 @@ export const nftablesBackend: FirewallBackend = {
       [
         'if [ -f /etc/nftables.conf ]; then',
         `tmp=$(mktemp /etc/.nftables.conf.fleet-XXXXXX) && { grep -vF ${shellQuote(`comment "${tag}"`)} /etc/nftables.conf; ${persistent.length ? `printf '%s\\n' ${persistent.map(shellQuote).join(' ')}` : 'true'}; } > "$tmp"`,
+        // The boot-time `nft -f` loads nothing at all from a file with one bad line: check it before it goes live.
+        `&& { nft -c -f "$tmp" >&2 || { rm -f "$tmp"; echo ${shellQuote(NOT_LOADABLE)} >&2; false; }; }`,
         '&& chmod --reference=/etc/nftables.conf "$tmp" && mv -f "$tmp" /etc/nftables.conf; fi',
       ].join(' '),
     );

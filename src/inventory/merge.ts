@@ -1,3 +1,5 @@
+import { UsageError } from '../errors.ts';
+
 /** A layer of settings and the name it is reported under (`defaults`, `group web`, `host`, `-e`). */
 export interface Layer {
   source: string;
@@ -22,6 +24,8 @@ function mergeInto(target: Record<string, unknown>, incoming: Record<string, unk
   for (const [key, value] of Object.entries(incoming)) {
     if (value === undefined) continue;
     const path = prefix ? `${prefix}.${key}` : key;
+    // Merging into `__proto__` would write into Object.prototype for the whole program.
+    if (isReservedKey(key)) throw new UsageError(`${source}: "${path}" is reserved by JavaScript and cannot be a variable name`);
     if (isPlainObject(value)) {
       if (!isPlainObject(target[key])) {
         forgetSourcesUnder(sources, path);
@@ -39,6 +43,11 @@ function mergeInto(target: Record<string, unknown>, incoming: Record<string, unk
 
 function forgetSourcesUnder(sources: Record<string, string>, path: string): void {
   for (const key of Object.keys(sources)) if (key === path || key.startsWith(`${path}.`)) delete sources[key];
+}
+
+/** Keys that reach an object's prototype instead of the object when assigned. */
+export function isReservedKey(key: string): boolean {
+  return key === '__proto__' || key === 'constructor' || key === 'prototype';
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -23,6 +23,8 @@ export const sshSchema = z.strictObject({
   /** Bastion as [user@]host[:port]; an alias from ~/.ssh/config works too. */
   jump: z.string().min(1).optional(),
   connect_timeout: z.number().positive().optional(),
+  /** Seconds the whole run on one host may take before fleet gives up on it (default 1800). */
+  host_timeout: z.number().positive().optional(),
   host_key_checking: hostKeyCheckingSchema.optional(),
   known_hosts_file: z.string().min(1).optional(),
 });
@@ -55,10 +57,26 @@ export const bootstrapSchema = z.strictObject({
   sshd_extra: z.string().optional(),
 });
 
-const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)');
+// In a file_sd target, `job` overrides the scrape job's name and `__*` labels change how Prometheus
+// scrapes it: either silently breaks registration, so the inventory may not set them.
+const labelName = z
+  .string()
+  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)')
+  .refine((name) => name !== 'job' && !name.startsWith('__'), { message: 'reserved label: "job" and names starting with "__" would override how Prometheus scrapes the target; choose another name' });
 export const labelsSchema = z.record(labelName, z.union([z.string(), z.number(), z.boolean()]).transform(String));
 
-export const varsSchema = z.record(z.string(), z.unknown());
+/** Free-form variables; only keys that would reach Object.prototype when merged are refused. */
+export const varsSchema = z.record(z.string(), z.unknown()).superRefine((vars, ctx) => {
+  const visit = (value: unknown, path: (string | number)[]) => {
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, item] of Object.entries(value)) {
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+        ctx.addIssue({ code: 'custom', path: [...path, key], message: `"${key}" is reserved by JavaScript and cannot be a variable name` });
+      } else visit(item, [...path, Array.isArray(value) ? Number(key) : key]);
+    }
+  };
+  visit(vars, []);
+});
 
 /** What every level (defaults, group, host) may set; merged with host > group > defaults. */
 const settingsShape = {

@@ -1,6 +1,8 @@
 import type { HostProgram } from '../engine/host-plan.ts';
+import { shellQuote } from '../connection/quote.ts';
 import { UsageError } from '../errors.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
+import { normaliseSources } from '../firewall/sources.ts';
 import { artifactResource } from '../resources/artifact.ts';
 import { directoryResource } from '../resources/directory.ts';
 import { fileResource } from '../resources/file.ts';
@@ -13,7 +15,7 @@ import { unitFileResource } from '../resources/unit-file.ts';
 import { readTemplate } from '../templates/find.ts';
 import { renderTemplate } from '../templates/render.ts';
 import type { LoadedPlaybook } from './load.ts';
-import type { Task } from './schema.ts';
+import { RENDERED_KINDS, type Task } from './schema.ts';
 
 /** Fleet-wide facts templates may use, the same for every host. */
 export interface FleetContext {
@@ -33,14 +35,40 @@ export function templateContext(host: ResolvedHost, fleet: FleetContext = NO_FLE
   return { host: { name: host.name, address: host.address, groups: host.groups, labels: host.labels }, vars: host.vars, fleet };
 }
 
+/** Fields that are shell commands: every value rendered into them is quoted as one shell word. */
+const SHELL_FIELDS = new Set(['validate']);
+
+/** The context with every string shell-quoted, for rendering into a command. */
+function shellQuotedContext(value: unknown): unknown {
+  if (typeof value === 'string') return shellQuote(value);
+  if (Array.isArray(value)) return value.map(shellQuotedContext);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, shellQuotedContext(item)]));
+  return value;
+}
+
 /** Renders every `{{ }}` string inside a task's spec, naming the task and field on error. */
-function renderSpec<T>(value: T, where: string, context: Record<string, unknown>): T {
-  if (typeof value === 'string') return (value.includes('{{') ? renderTemplate(where, value, context) : value) as T;
-  if (Array.isArray(value)) return value.map((item, index) => renderSpec(item, `${where}.${index}`, context)) as T;
+function renderSpec<T>(value: T, where: string, context: Record<string, unknown>, field = ''): T {
+  if (typeof value === 'string') {
+    if (!value.includes('{{')) return value;
+    return renderTemplate(where, value, SHELL_FIELDS.has(field) ? (shellQuotedContext(context) as Record<string, unknown>) : context) as T;
+  }
+  if (Array.isArray(value)) return value.map((item, index) => renderSpec(item, `${where}.${index}`, context, field)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderSpec(item, `${where}.${key}`, context)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderSpec(item, `${where}.${key}`, context, key)])) as T;
   }
   return value;
+}
+
+/** Checks a rendered spec with the same rules as a literal one; names the field and what it rendered to. */
+function checkRendered(kind: keyof typeof RENDERED_KINDS, spec: unknown, where: string, host: ResolvedHost): void {
+  const checked = RENDERED_KINDS[kind].safeParse(spec);
+  if (checked.success) return;
+  const problems = checked.error.issues.map((issue) => {
+    let value: unknown = spec;
+    for (const segment of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[segment];
+    return `${where}.${[kind, ...issue.path.map(String)].join('.')}: ${issue.message}, but for host ${host.name} it renders to ${JSON.stringify(value)}`;
+  });
+  throw new UsageError(problems.join('\n'));
 }
 
 function toPort(value: number | string, where: string): number {
@@ -71,7 +99,11 @@ function withMirror(url: string, mirror: string | undefined): string {
 async function buildTask(task: Task, where: string, host: ResolvedHost, inventoryDir: string, fleet: FleetContext, peers: InventoryHosts): Promise<{ resource?: Resource; check?: ReturnType<typeof httpCheck> }> {
   const context = templateContext(host, fleet);
   const common = { tags: task.tags, notify: task.notify };
-  const render = <T>(spec: T, kind: string) => renderSpec(spec, `${where}.${kind}`, context);
+  const render = <T>(spec: T, kind: keyof typeof RENDERED_KINDS) => {
+    const rendered = renderSpec(spec, `${where}.${kind}`, context);
+    checkRendered(kind, rendered, where, host);
+    return rendered;
+  };
   const renderFile = async (src: string) => {
     const template = await readTemplate(src, inventoryDir);
     return renderTemplate(template.path, template.source, context);
@@ -114,7 +146,8 @@ async function buildTask(task: Task, where: string, host: ResolvedHost, inventor
   }
   if (task.firewall) {
     const spec = render(task.firewall, 'firewall');
-    return { resource: firewallPortResource({ port: toPort(spec.port, `${where}.firewall.port`), sources: toList(spec.sources), state: spec.state, ...common }) };
+    const { sources, resolved } = await normaliseSources(toList(spec.sources), `${where}.firewall.sources`);
+    return { resource: firewallPortResource({ port: toPort(spec.port, `${where}.firewall.port`), sources, resolved, state: spec.state, ...common }) };
   }
   const spec = render(task.http_check!, 'http_check');
   const basicAuth = spec.basic_auth?.user ? { user: spec.basic_auth.user, passwordEnv: spec.basic_auth.password_env } : undefined;

@@ -29,6 +29,20 @@ export function targetAddress(host: ResolvedHost, port: number): string {
 }
 
 /**
+ * `host:port` as Prometheus shows it in a target's scrape URL: the URL parser lower-cases names,
+ * compresses IPv6 and drops the scheme's default port (80 for http, 443 for https), so the inventory's
+ * address goes through the same parser before the two are compared.
+ */
+export function sameFormAsScrapeUrl(address: string, scrapeUrl: string): { wanted: string; seen: string } {
+  try {
+    const url = new URL(scrapeUrl);
+    return { wanted: new URL(`${url.protocol}//${address}`).host, seen: url.host };
+  } catch {
+    return { wanted: address, seen: '' };
+  }
+}
+
+/**
  * The file_sd content of one job: a group per host, labelled with its name (instance), its groups
  * (`,a,b,` so a regex can match one) and its inventory labels. Sorted, so the same inventory always
  * gives the same bytes and an unchanged file is never rewritten.

@@ -2,8 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { dirname, basename } from 'node:path';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { Connection } from '../connection/ssh.ts';
-import { parsePathState, pathStateCommand } from '../facts/path-state.ts';
-import type { Change, FactRequest, Notify, Resource } from './types.ts';
+import { HostError } from '../connection/errors.ts';
+import { parsePathState, pathStateCommand, refusedDestination } from '../facts/path-state.ts';
+import { holdsFreshHash, keepMatchingHashes } from '../templates/bcrypt-hashes.ts';
+import type { Change, FactRequest, Facts, Notify, Resource } from './types.ts';
 
 export interface FileSpec {
   path: string;
@@ -24,15 +26,24 @@ const HIDDEN = '(sensitive content hidden)\n';
 /** A file with exact content and metadata, written atomically: temporary file in the same folder, then rename. */
 export function fileResource(spec: FileSpec): Resource {
   const id = `file ${spec.path}`;
-  const digest = createHash('sha256').update(spec.content).digest('hex');
+  // A password hash rendered with a fresh salt: the host's current hash is kept while it still matches.
+  const keepsHashes = holdsFreshHash(spec.content);
+  const contentFor = (facts: Facts) => (keepsHashes ? keepMatchingHashes(spec.content, facts.raw.get(`content:${spec.path}`) ?? '') : spec.content);
   return {
     id,
     tags: spec.tags ?? [],
     notify: spec.notify,
-    facts: (): FactRequest[] => [{ key: `path:${spec.path}`, command: pathStateCommand(spec.path) }],
+    facts: (): FactRequest[] => [
+      { key: `path:${spec.path}`, command: pathStateCommand(spec.path) },
+      ...(keepsHashes ? [{ key: `content:${spec.path}`, command: `cat ${shellQuote(spec.path)} 2>/dev/null || true` }] : []),
+    ],
     plan(facts) {
       const state = parsePathState(facts.raw.get(`path:${spec.path}`) ?? '');
-      const after = spec.sensitive ? HIDDEN : spec.content;
+      const refused = refusedDestination(spec.path, state);
+      if (refused) throw new HostError('command', refused);
+      const content = contentFor(facts);
+      const digest = createHash('sha256').update(content).digest('hex');
+      const after = spec.sensitive ? HIDDEN : content;
       if (!state.exists) return { resource: id, action: 'create', reason: `new file, mode ${spec.mode}, ${spec.owner}:${spec.group}`, diff: { before: '', after } };
       if (state.type !== 'file') return { resource: id, action: 'update', reason: `replaces a ${state.type} with a file`, diff: { before: '', after } };
       const differences: string[] = [];
@@ -46,10 +57,10 @@ export function fileResource(spec: FileSpec): Resource {
       if (change.action !== 'update' || !change.diff) return;
       change.diff.before = spec.sensitive ? HIDDEN : await connection.execChecked(`read ${spec.path}`, shellCommand('cat', spec.path), { sudo: true });
     },
-    async apply(connection, change) {
+    async apply(connection, change, facts) {
       // The plan carries a diff exactly when the content must be written (new, replaced or different).
       if (change.diff) {
-        await writeAtomically(connection, spec);
+        await writeAtomically(connection, { ...spec, content: contentFor(facts) });
       } else {
         await connection.execChecked(
           `set mode and owner of ${spec.path}`,
@@ -74,6 +85,8 @@ export async function writeAtomically(connection: Connection, spec: Pick<FileSpe
     `trap ${shellQuote(`rm -f ${shellQuote(upload)} ${shellQuote(staged)}`)} EXIT`,
     ...(steps.before ? [steps.before] : []),
     shellCommand('install', '-m', spec.mode, '-o', spec.owner, '-g', spec.group, upload, staged),
+    // Checked again here: a directory that appeared since the facts were read would swallow the file.
+    `{ [ ! -d ${shellQuote(spec.path)} ] || { echo ${shellQuote(`${spec.path} is a directory (or a symbolic link to one); refusing to put a file there`)} >&2; exit 1; }; }`,
     ...(spec.validate ? [`( ${spec.validate.replaceAll('%s', shellQuote(staged))} ) >&2 || { echo ${shellQuote(`${spec.path}: the new content was refused by: ${spec.validate.replaceAll('%s', '(new file)')}; the old file stays in place`)} >&2; exit 1; }`] : []),
     shellCommand('mv', '-f', staged, spec.path),
     ...(steps.after ? [steps.after] : []),

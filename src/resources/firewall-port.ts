@@ -11,6 +11,8 @@ export interface FirewallPortSpec {
   port: number;
   /** Addresses or CIDRs allowed to connect; empty means everyone. */
   sources: string[];
+  /** Names the controller resolved into `sources` (`monitor1 -> 10.0.0.5`), said in the plan. */
+  resolved?: string[];
   state: 'present' | 'absent';
   tags?: string[];
 }
@@ -32,6 +34,7 @@ export function firewallPortResource(spec: FirewallPortSpec): Resource {
   const id = `firewall ${spec.port}/tcp`;
   const tag = ruleTag(spec.port);
   const describe = (sources: string[]) => (sources.length === 0 ? 'closed' : sources.includes('any') ? 'open to all' : `open to ${sources.join(', ')}`);
+  const names = spec.resolved?.length ? `; resolved on the controller: ${spec.resolved.join('; ')}` : '';
   return {
     id,
     tags: spec.tags ?? [],
@@ -44,10 +47,10 @@ export function firewallPortResource(spec: FirewallPortSpec): Resource {
       const current = BACKENDS[kind].current(host.firewall, spec.port, tag);
       const change = ruleChange(spec, current.sources);
       const unpersisted = current.persisted && [...current.persisted].sort().join() !== [...change.desired].sort().join();
-      if (change.add.length === 0 && change.remove.length === 0 && !unpersisted) return { resource: id, action: 'same', reason: `${kind}: ${describe(change.desired)}` };
+      if (change.add.length === 0 && change.remove.length === 0 && !unpersisted) return { resource: id, action: 'same', reason: `${kind}: ${describe(change.desired)}${names}` };
       const action = current.sources.length === 0 ? 'create' : change.desired.length === 0 ? 'delete' : 'update';
       const reason = change.add.length || change.remove.length ? `${kind}: ${describe(current.sources)} -> ${describe(change.desired)}` : `${kind}: rules not saved for the next boot`;
-      return { resource: id, action, reason };
+      return { resource: id, action, reason: `${reason}${names}` };
     },
     async apply(connection, _change, { host }) {
       const kind = host.firewall.kind;

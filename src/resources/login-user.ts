@@ -15,7 +15,7 @@ export function loginUserResource(spec: { name: string; home: string; tags?: str
         : { resource: id, action: 'create', reason: `new login user with home ${spec.home} and /bin/bash` };
     },
     async apply(connection) {
-      await connection.execChecked(id, shellCommand('useradd', '--create-home', '--home-dir', spec.home, '--shell', '/bin/bash', spec.name), { sudo: true });
+      await connection.execChecked(id, shellCommand('useradd', '--create-home', '--home-dir', spec.home, '--shell', '/bin/bash', '--', spec.name), { sudo: true });
     },
   };
 }

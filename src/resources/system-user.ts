@@ -1,3 +1,4 @@
+import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { Change, Resource } from './types.ts';
 
@@ -9,6 +10,8 @@ export interface SystemUserSpec {
   groups: string[];
   /** Created (mode 0750) only when given; otherwise the account has no home. */
   home?: string;
+  /** Change the account even when it is a login account (root or a UID from UID_MIN up). */
+  force?: boolean;
   tags?: string[];
 }
 
@@ -22,14 +25,28 @@ export function systemUserResource(spec: SystemUserSpec): Resource {
   return {
     id,
     tags: spec.tags ?? [],
-    facts: () => [{ key, command: `getent passwd ${shellQuote(spec.name)} || echo absent; id -gn ${shellQuote(spec.name)} 2>/dev/null; id -Gn ${shellQuote(spec.name)} 2>/dev/null` }],
+    facts: () => [
+      {
+        key,
+        command: `getent passwd ${shellQuote(spec.name)} || echo absent; id -gn ${shellQuote(spec.name)} 2>/dev/null || echo; id -Gn ${shellQuote(spec.name)} 2>/dev/null || echo; awk '$1 == "UID_MIN" { print $2 }' /etc/login.defs 2>/dev/null`,
+      },
+    ],
     plan(facts): Change {
-      const [passwd = 'absent', primary = '', all = ''] = (facts.raw.get(key) ?? '').trim().split('\n');
+      const [passwd = 'absent', primary = '', all = '', uidMinText = ''] = (facts.raw.get(key) ?? '').trim().split('\n');
       if (passwd === 'absent') {
         const extras = spec.groups.length ? `, in ${spec.groups.join(', ')}` : '';
         return { resource: id, action: 'create', reason: `new system user, group ${spec.group}${extras}, ${spec.home ? `home ${spec.home}` : 'no home'}, no login shell` };
       }
       const fields = passwd.split(':');
+      // Turning a person's or the deploy account's shell into nologin locks them (and fleet) out.
+      const uid = Number(fields[2]);
+      const uidMin = Number(uidMinText) || 1000;
+      if (!spec.force && (uid === 0 || (uid >= uidMin && uid !== 65534))) {
+        throw new HostError(
+          'command',
+          `${id}: "${spec.name}" is an existing login account (uid ${uid}); fleet changes only system accounts, as it would set its shell to nologin. Choose another name, or set force: true on the task's user: to change it anyway`,
+        );
+      }
       const differences: string[] = [];
       if (primary !== spec.group) differences.push(`primary group ${primary} -> ${spec.group}`);
       const member = all.split(' ');
@@ -40,13 +57,13 @@ export function systemUserResource(spec: SystemUserSpec): Resource {
       return differences.length === 0 ? { resource: id, action: 'same', reason: 'exists with the right groups and no login shell' } : { resource: id, action: 'update', reason: differences.join(', ') };
     },
     async apply(connection, change) {
-      const ensureGroup = `getent group ${shellQuote(spec.group)} >/dev/null || ${shellCommand('groupadd', '--system', spec.group)}`;
+      const ensureGroup = `getent group ${shellQuote(spec.group)} >/dev/null || ${shellCommand('groupadd', '--system', '--', spec.group)}`;
       const supplementary = spec.groups.length ? ['--groups', spec.groups.join(',')] : [];
       const home = spec.home ? ['--home-dir', spec.home, '--create-home'] : ['--home-dir', NO_HOME, '--no-create-home'];
       const command =
         change.action === 'create'
-          ? shellCommand('useradd', '--system', '--gid', spec.group, ...supplementary, ...home, '--shell', NOLOGIN, spec.name)
-          : shellCommand('usermod', '--gid', spec.group, ...(spec.groups.length ? ['--append', '--groups', spec.groups.join(',')] : []), ...(spec.home ? ['--home', spec.home] : []), '--shell', NOLOGIN, spec.name);
+          ? shellCommand('useradd', '--system', '--gid', spec.group, ...supplementary, ...home, '--shell', NOLOGIN, '--', spec.name)
+          : shellCommand('usermod', '--gid', spec.group, ...(spec.groups.length ? ['--append', '--groups', spec.groups.join(',')] : []), ...(spec.home ? ['--home', spec.home] : []), '--shell', NOLOGIN, '--', spec.name);
       const homeMode = spec.home ? ` && ${shellCommand('chmod', '0750', spec.home)}` : '';
       await connection.execChecked(id, `${ensureGroup} && ${command}${change.action === 'create' ? homeMode : ''}`, { sudo: true });
     },

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { UsageError } from '../errors.ts';
 
 export type Path = readonly (string | number)[];
@@ -37,9 +37,19 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   }
   const positionAt = (offset: number | undefined): Position =>
     offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
+  let data: unknown;
+  try {
+    data = doc.toJS() ?? {};
+  } catch (error) {
+    // An alias without its anchor, or aliases that expand beyond reason: point at the first alias.
+    let aliasAt: number | undefined;
+    visit(doc, { Alias: (_key, node) => ((aliasAt = node.range?.[0]), visit.BREAK) });
+    const { line, col } = positionAt(aliasAt);
+    throw new UsageError(`${file}:${line}:${col}: invalid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
   return {
     file,
-    data: doc.toJS() ?? {},
+    data,
     positionOf(path, key) {
       return positionAt(offsetOf(doc, path, key));
     },

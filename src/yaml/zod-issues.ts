@@ -16,13 +16,20 @@ export function describeIssues(source: YamlSource, schema: z.ZodType, issues: re
         return `${source.file}:${line}:${col}: ${where}: unknown key${hint ? `; did you mean "${hint}"?` : allowed}`;
       });
     }
+    if (issue.code === 'invalid_key' || (issue.code === 'custom' && !issue.message.startsWith('expected'))) {
+      // A refused key, or a rule that says itself what is wrong: point at the key, quote the rule.
+      const { line, col } = path.length > 0 ? source.positionOf(path.slice(0, -1), String(path[path.length - 1])) : source.positionOf(path);
+      const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+      return [`${source.file}:${line}:${col}: ${formatPath(path)}: ${message}`];
+    }
     const { line, col } = source.positionOf(path);
     return [`${source.file}:${line}:${col}: ${formatPath(path)}: ${expectation(issue)}, found ${describeValue(valueAt(source.data, path))}`];
   });
 }
 
 export function formatPath(path: Path): string {
-  return path.length === 0 ? '(top level)' : path.map((segment) => String(segment)).join('.');
+  // A key that is empty, has spaces or dots is quoted, so the path still reads as one.
+  return path.length === 0 ? '(top level)' : path.map((segment) => (typeof segment === 'number' || /^[^\s."]+$/.test(segment) ? String(segment) : JSON.stringify(segment))).join('.');
 }
 
 function expectation(issue: z.core.$ZodIssue): string {

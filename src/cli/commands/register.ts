@@ -4,6 +4,7 @@ import { collectBecomePasswords } from '../become-passwords.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import type { LoadedHosts } from '../load-hosts.ts';
+import { diffReplacer } from '../output-diffs.ts';
 
 interface RegisterOptions extends CommonOptions {
   check?: boolean;
@@ -39,7 +40,9 @@ export function registerRegister(program: Command): void {
     const { renderRegistration, runRegistration } = await import('../registration.ts');
     const passwords = await collectBecomePasswords(loaded.prometheusServers);
     const outcomes = await runRegistration(loaded, { awaited: loaded.selected, changed: [], check: options.check === true, diff: options.diff === true, forks: options.forks, passwords });
-    process.stdout.write(options.json ? `${JSON.stringify({ command: 'register', registration: outcomes }, null, 2)}\n` : `${renderRegistration(outcomes, { diff: options.diff === true, check: options.check === true }).trimStart()}\n`);
+    const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
+    const retry = await writeRetryFile(inventoryFile, options, outcomes, loaded.all.map((host) => host.name));
+    process.stdout.write(options.json ? `${JSON.stringify({ command: 'register', registration: outcomes, retryFile: retry?.path ?? null }, diffReplacer(options.diff === true), 2)}\n` : `${renderRegistration(outcomes, { diff: options.diff === true, check: options.check === true }).trimStart()}\n${describeRetry(retry, 'register')}`);
     process.exitCode = exitCodeFor(outcomes);
   });
 
@@ -60,7 +63,7 @@ export function registerRegister(program: Command): void {
     if (unknown.length) throw new UsageError(`not in ${inventoryFile}: ${unknown.join(', ')}`);
     const passwords = await collectBecomePasswords(loaded.prometheusServers);
     const outcomes = await runRegistration(loaded, { without: names, awaited: [], check: false, diff: false, forks: options.forks, passwords });
-    if (options.json) process.stdout.write(`${JSON.stringify({ command: 'remove', removed: names, registration: outcomes }, null, 2)}\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify({ command: 'remove', removed: names, registration: outcomes }, diffReplacer(false), 2)}\n`);
     else {
       process.stdout.write(`${renderRegistration(outcomes, { diff: false, check: false }).trimStart()}\n`);
       process.stdout.write(`\nDeregistered ${names.join(', ')}. Delete them from ${inventoryFile}, or the next fleet apply registers them again.\n`);

@@ -25,3 +25,22 @@ describe('several commands in one round trip', () => {
     expect(calls).toBe(0);
   });
 });
+
+describe('a separator that output cannot forge', () => {
+  it('keeps a file that imitates a separator inside that file’s own output', async () => {
+    // The old fixed separator, and the same shape with another index, inside a command's output.
+    const forged = "printf 'real\\n__fleet_part__1\\nforged\\n__fleet_part_00_1\\nforged too'";
+    const outputs = await runInOneRoundTrip([forged, 'echo second'], sh);
+    expect(outputs).toEqual(['real\n__fleet_part__1\nforged\n__fleet_part_00_1\nforged too', 'second\n']);
+  });
+
+  it('uses a different separator in each run, so none can be learnt from an earlier one', async () => {
+    const scripts: string[] = [];
+    const record = async (script: string) => (scripts.push(script), sh(script));
+    await runInOneRoundTrip(['true'], record);
+    await runInOneRoundTrip(['true'], record);
+    const separator = (script: string) => /__fleet_part_\w+_/.exec(script)?.[0];
+    expect(separator(scripts[0]!)).toBeDefined();
+    expect(separator(scripts[0]!)).not.toBe(separator(scripts[1]!));
+  });
+});

@@ -84,3 +84,18 @@ describe('loadInventory', () => {
     await expect(loadInventory('/nonexistent/inv.yaml')).rejects.toThrow('/nonexistent/inv.yaml: cannot read the file: ENOENT');
   });
 });
+
+describe('keys and labels that would change something other than what they name', () => {
+  it('refuses the target labels job and __* (Prometheus lets them override the scrape job)', async () => {
+    const message = await loadError('hosts:\n  a:\n    address: 10.0.0.1\n    labels: { env: prod, job: web, __scheme__: https }\n');
+    expect(message).toContain('inv.yaml:4:26: hosts.a.labels.job: reserved label');
+    expect(message).toContain('hosts.a.labels.__scheme__: reserved label');
+    expect(message).not.toContain('labels.env');
+  });
+
+  it('refuses __proto__, constructor and prototype among vars at their position', async () => {
+    const message = await loadError('hosts:\n  a:\n    address: 10.0.0.1\n    vars:\n      x:\n        __proto__: { polluted: 1 }\n');
+    expect(message).toMatch(/^inv\.yaml:6:9: hosts\.a\.vars\.x\.__proto__: "__proto__" is reserved/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

@@ -37,3 +37,32 @@ describe('fleet jobs in prometheus.yml', () => {
     expect((parse(edited) as { remote_write: unknown[] }).remote_write).toEqual([{ url: 'http://x' }]);
   });
 });
+
+describe('fleet’s marker lines in prometheus.yml', () => {
+  const once = ensureFleetJobs(debian, FLEET_JOBS, '/etc/prometheus/file_sd');
+  const [beginLine, endLine] = [once.split('\n').find((line) => line.includes('# BEGIN fleet'))!, once.split('\n').find((line) => line.includes('# END fleet'))!];
+
+  it('keeps the operator’s jobs under a comment that merely starts like the BEGIN marker', () => {
+    const text = debian.replace('scrape_configs:\n', 'scrape_configs:\n  # BEGIN fleet managed scrape jobs? no: mine, below\n');
+    const edited = ensureFleetJobs(ensureFleetJobs(text, FLEET_JOBS, '/sd'), FLEET_JOBS, '/sd');
+    expect(jobsOf(edited).map((job) => job.job_name)).toEqual(['prometheus', 'node', 'fleet-node', 'fleet-alloy']);
+    expect(edited).toContain('# BEGIN fleet managed scrape jobs? no: mine, below');
+  });
+
+  it.each([
+    ['two blocks', `${once}${beginLine}\n${endLine}\n`, /BEGIN on line \d+, BEGIN on line \d+, END on line \d+, END on line \d+/],
+    ['a BEGIN without END', once.replace(`${endLine}\n`, ''), /\(BEGIN on line \d+\)/],
+    ['an END before the BEGIN', `${endLine}\n${once.replace(`${endLine}\n`, '')}`, /\(BEGIN on line \d+, END on line 1\)/],
+  ])('refuses %s and says why', (_what, text, where) => {
+    expect(() => ensureFleetJobs(text, FLEET_JOBS, '/sd')).toThrow(where);
+    expect(() => ensureFleetJobs(text, FLEET_JOBS, '/sd')).toThrow('keep exactly one pair');
+  });
+
+  it('a credential that holds the END marker cannot end the block early: it is refused', () => {
+    const hostile = { 'fleet-node': { basic_auth: { username: 'u\n# END fleet managed scrape jobs\n', password_file: '/etc/prometheus/p' } } };
+    expect(() => ensureFleetJobs(debian, FLEET_JOBS, '/sd', undefined, hostile)).toThrow(/would write a line equal to one of fleet's markers/);
+    const plain = { 'fleet-node': { basic_auth: { username: '# END fleet managed scrape jobs', password_file: '/etc/prometheus/p' } } };
+    const edited = ensureFleetJobs(debian, FLEET_JOBS, '/sd', undefined, plain);
+    expect(ensureFleetJobs(edited, FLEET_JOBS, '/sd', undefined, plain)).toBe(edited);
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedHost } from '../../../src/inventory/resolve.ts';
 import { FLEET_JOBS, fileSdContent, registeredHosts } from '../../../src/register/targets.ts';
+import { sameFormAsScrapeUrl } from '../../../src/register/targets.ts';
 
 const host = (name: string, address: string, extra: Partial<ResolvedHost> = {}) => ({ name, address, groups: [], labels: {}, vars: {}, ...extra }) as unknown as ResolvedHost;
 
@@ -24,5 +25,24 @@ describe('file_sd content', () => {
 
   it('leaves out hosts that opt out with prometheus_register: false', () => {
     expect(registeredHosts([host('a', '192.0.2.1'), host('b', '192.0.2.2', { vars: { prometheus_register: false } })]).map((h) => h.name)).toEqual(['a']);
+  });
+});
+
+describe('the inventory address compared with the scrape URL Prometheus shows', () => {
+  it.each([
+    ['Web1.Example.COM:9100', 'http://web1.example.com:9100/metrics'],
+    ['web1.example.com:80', 'http://web1.example.com/metrics'],
+    ['web1.example.com:443', 'https://web1.example.com/metrics'],
+    ['[2001:DB8:0::1]:9100', 'http://[2001:db8::1]:9100/metrics'],
+  ])('%s is the target at %s', (address, scrapeUrl) => {
+    const { wanted, seen } = sameFormAsScrapeUrl(address, scrapeUrl);
+    expect(wanted).toBe(seen);
+  });
+
+  it('still tells a different port or host apart', () => {
+    const other = sameFormAsScrapeUrl('web1.example.com:9100', 'http://web1.example.com:9200/metrics');
+    expect(other.wanted).not.toBe(other.seen);
+    const host = sameFormAsScrapeUrl('web2:9100', 'http://web1:9100/metrics');
+    expect(host.wanted).not.toBe(host.seen);
   });
 });

@@ -38,3 +38,18 @@ describe('parsePathState', () => {
     expect(parsePathState('absent')).toEqual({ exists: false });
   });
 });
+
+describe('a file holding a freshly salted password hash', () => {
+  it('is "same" while the host’s hash still matches the password, and asks for the host’s text to know it', async () => {
+    const { freshBcrypt } = await import('../../../src/templates/helpers.ts');
+    const bcrypt = (await import('bcryptjs')).default;
+    const onHost = `users:\n  "p": "${bcrypt.hashSync('pw', 4)}"\n`;
+    const file = fileResource({ ...spec, content: `users:\n  "p": "${freshBcrypt('pw')}"\n`, sensitive: true });
+    expect(file.facts().map((fact) => fact.key)).toEqual([`path:${spec.path}`, `content:${spec.path}`]);
+    const digest = createHash('sha256').update(onHost).digest('hex');
+    const facts = factsFrom({ [`path:${spec.path}`]: `regular file|644|root|root|${digest}\n`, [`content:${spec.path}`]: onHost });
+    expect(await file.plan(facts)).toMatchObject({ action: 'same' });
+    const changed = fileResource({ ...spec, content: `users:\n  "p": "${freshBcrypt('other')}"\n`, sensitive: true });
+    expect(await changed.plan(facts)).toMatchObject({ action: 'update', reason: 'content differs' });
+  });
+});

@@ -2,7 +2,8 @@ import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_VARS } from '../../../src/defaults.ts';
 import { readTemplate } from '../../../src/templates/find.ts';
-import { stableBcrypt } from '../../../src/templates/helpers.ts';
+import { keepMatchingHashes } from '../../../src/templates/bcrypt-hashes.ts';
+import { freshBcrypt } from '../../../src/templates/helpers.ts';
 import { renderTemplate } from '../../../src/templates/render.ts';
 
 const context = (vars: Record<string, unknown> = {}) => ({
@@ -51,10 +52,19 @@ describe('shipped templates', () => {
     expect(elsewhere).toContain('prometheus.exporter.unix "host" { }');
   });
 
-  it('the web config password hash is stable per host, differs between hosts, and verifies', () => {
-    const first = stableBcrypt('s3cret', 'web1');
-    expect(stableBcrypt('s3cret', 'web1')).toBe(first);
-    expect(stableBcrypt('s3cret', 'web2')).not.toBe(first);
+  it('the web config password hash has a random salt and verifies', () => {
+    const first = freshBcrypt('s3cret');
+    expect(freshBcrypt('s3cret')).not.toBe(first);
     expect(bcrypt.compareSync('s3cret', first)).toBe(true);
+  });
+
+  it('keeps the host’s existing hash while the password matches it, and only then', () => {
+    const onHost = `basic_auth_users:\n  "prometheus": "${bcrypt.hashSync('s3cret', 4)}"\n`;
+    const wanted = (password: string) => `basic_auth_users:\n  "prometheus": "${freshBcrypt(password)}"\n`;
+    expect(keepMatchingHashes(wanted('s3cret'), onHost)).toBe(onHost);
+    const changed = wanted('new password');
+    expect(keepMatchingHashes(changed, onHost)).toBe(changed);
+    // Another user's line with a matching hash is not borrowed.
+    expect(keepMatchingHashes(wanted('s3cret').replace('prometheus', 'other'), onHost)).not.toContain(onHost.split('"')[3]);
   });
 });

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { systemUserResource } from '../../../src/resources/system-user.ts';
+import { factsFrom } from '../../helpers/facts.ts';
+
+const planFor = (passwd: string, force = false) =>
+  () => systemUserResource({ name: passwd.split(':')[0]!, group: passwd.split(':')[0]!, groups: [], force }).plan(factsFrom({ [`user:${passwd.split(':')[0]}`]: `${passwd}\n${passwd.split(':')[0]}\n${passwd.split(':')[0]}\n1000\n` }));
+
+describe('user: on an account that already exists', () => {
+  it.each([
+    ['deploy:x:1000:1000::/home/deploy:/bin/bash', 'uid 1000'],
+    ['root:x:0:0:root:/root:/bin/bash', 'uid 0'],
+    ['alice:x:1500:1500::/home/alice:/bin/zsh', 'uid 1500'],
+  ])('refuses the login account %s unless forced, naming the field', (passwd, uid) => {
+    expect(planFor(passwd)).toThrow(`is an existing login account (${uid}); fleet changes only system accounts, as it would set its shell to nologin. Choose another name, or set force: true on the task's user: to change it anyway`);
+    expect(planFor(passwd, true)()).toMatchObject({ action: 'update' });
+  });
+
+  it('changes a system account (UID below UID_MIN) and nobody as before', () => {
+    expect(planFor('node_exporter:x:998:998::/nonexistent:/bin/sh')()).toMatchObject({ action: 'update', reason: 'shell /bin/sh -> /usr/sbin/nologin' });
+    expect(planFor('nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin')()).toMatchObject({ action: 'same' });
+  });
+});
