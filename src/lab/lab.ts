@@ -45,7 +45,9 @@ export async function startLab(specs: readonly LabHostSpec[], log: (line: string
       hosts.push(await bootLabHost(images.get(suite)!, spec.name, spec.index, spec.variant ?? 'default', suite, spec));
       await booted(hosts);
     }
-    await Promise.all(hosts.map((host) => waitForLabHost(host)));
+    // All hosts boot at once on the same cores: 49 of them took over 60 s on a loaded 2-core machine.
+    const timeoutMs = 60_000 + 2_000 * hosts.length;
+    await Promise.all(hosts.map((host) => waitForLabHost(host, timeoutMs)));
     return hosts;
   } catch (error) {
     await stopLab(hosts);
