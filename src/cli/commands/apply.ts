@@ -46,7 +46,7 @@ export function registerApply(program: Command): void {
     const { buildPrograms, convergeHosts } = await import('../converge.ts');
     const { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } = await import('../registration.ts');
     const { renderChanges } = await import('../render-changes.ts');
-    const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const loaded = await loadHosts(inventoryFile, { limit: options.limit, shard: options.shard, extraVars: options.extraVars });
     const hosts = loaded.selected;
     const inventoryDir = dirname(inventoryFile);
     const tags = options.tags ? options.tags.split(',').map((tag) => tag.trim()).filter(Boolean) : [];

@@ -45,7 +45,7 @@ export function registerCheck(program: Command): void {
     const { loadHosts } = await import('../load-hosts.ts');
     const { buildPrograms, convergeHosts } = await import('../converge.ts');
     const { checkRegistrationInputs, runRegistration, withPrometheusServers } = await import('../registration.ts');
-    const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const loaded = await loadHosts(inventoryFile, { limit: options.limit, shard: options.shard, extraVars: options.extraVars });
     const programs = await buildPrograms(loaded.selected, playbookNames, [], loaded, dirname(inventoryFile));
     checkRegistrationInputs(loaded);
     const register = loaded.inventory.raw.prometheus !== undefined;

@@ -8,6 +8,7 @@ import { formatTable } from '../table.ts';
 
 interface InventoryOptions {
   limit?: string;
+  shard?: import('../../inventory/shard.ts').Shard;
   host?: string;
   extraVars: string[];
   json?: boolean;
@@ -29,7 +30,7 @@ export function registerInventory(program: Command): void {
   ).action(async (inventoryFile: string, options: InventoryOptions) => {
     // Loaded when the command runs, not at start-up (see main.ts).
     const { loadSelectedHosts } = await import('../load-hosts.ts');
-    const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, shard: options.shard, extraVars: options.extraVars });
     if (options.host) {
       const host = hosts.find((candidate) => candidate.name === options.host);
       if (!host) throw new UsageError(`--host ${options.host}: no such host in ${inventoryFile} (hosts: ${hosts.map((h) => h.name).join(', ')})`);

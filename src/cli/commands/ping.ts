@@ -31,7 +31,7 @@ export function registerPing(program: Command): void {
     // Loaded when the command runs, not at start-up (see main.ts).
     const { loadSelectedHosts } = await import('../load-hosts.ts');
     const { runOnHosts } = await import('../../engine/run-hosts.ts');
-    const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, shard: options.shard, extraVars: options.extraVars });
     const passwords = await collectBecomePasswords(hosts);
     const progress = await createProgress(hosts.length, 'pinging');
     const outcomes = await runOnHosts<PingResult>(

@@ -15,7 +15,7 @@ async function loadWithPrometheus(inventoryFile: string, options: CommonOptions)
   // Loaded when the command runs, not at start-up (see main.ts).
   const { loadHosts } = await import('../load-hosts.ts');
   const { checkRegistrationInputs } = await import('../registration.ts');
-  const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+  const loaded = await loadHosts(inventoryFile, { limit: options.limit, shard: options.shard, extraVars: options.extraVars });
   if (!loaded.inventory.raw.prometheus) throw new UsageError(`${inventoryFile} names no Prometheus servers; add prometheus: { servers: [{ host: NAME }] }`);
   checkRegistrationInputs(loaded);
   return loaded;
