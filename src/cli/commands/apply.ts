@@ -17,6 +17,7 @@ interface ApplyOptions extends CommonOptions {
   tags?: string;
   register: boolean;
   verifyHashes?: boolean;
+  pruneShardFiles?: boolean;
 }
 
 export function registerApply(program: Command): void {
@@ -39,6 +40,7 @@ export function registerApply(program: Command): void {
       .option('-D, --diff', 'show a unified diff for every changed file (sensitive files are masked)')
       .option('-t, --tags <tags>', 'only tasks with one of these tags, comma-separated ("register" for the Prometheus step)')
       .option('--no-register', 'skip the Prometheus registration step')
+      .option('--prune-shard-files', 'without --shard: also delete the target files sharded runs wrote (fleet-node.shard-K-of-N.json), once the fleet is no longer run in shards')
       .option('--verify-hashes', "hash every installed binary in full (by default a binary whose size, times and inode match fleet's record of its install is not re-read)"),
   ).action(async (inventoryFile: string, playbookNames: string[], options: ApplyOptions) => {
     // Loaded when the command runs, not at start-up (see main.ts).
@@ -57,7 +59,7 @@ export function registerApply(program: Command): void {
     const run = { check: options.check === true, diff: options.diff === true, verifyHashes: options.verifyHashes === true, forks: options.forks, passwords };
     const outcomes = await convergeHosts(hosts, programs, run);
     const healthy = succeededHosts(hosts, outcomes);
-    const registration = register ? await runRegistration(loaded, { ...run, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
+    const registration = register ? await runRegistration(loaded, { ...run, pruneShardFiles: options.pruneShardFiles === true, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
 
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration }, diffReplacer(options.diff === true), 2)}\n`);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { driftExitCode, summarizeDrift, type DriftReport } from '../../drift/summary.ts';
 import { renderDriftMetrics } from '../../drift/metrics.ts';
 import { ExternalError } from '../../errors.ts';
+import { shardMetricsFile } from '../../drift/shard-metrics-file.ts';
 import { writeFileAtomically } from '../../local/write-atomic.ts';
 import { collectBecomePasswords } from '../become-passwords.ts';
 import { color } from '../colors.ts';
@@ -36,7 +37,7 @@ export function registerCheck(program: Command): void {
       )
       .argument('<inventory>', 'inventory YAML file')
       .argument('[playbooks...]', 'playbooks to check against (default: site)')
-      .option('--metrics-file <path>', 'also write the result in Prometheus text format (atomically), for the textfile collector')
+      .option('--metrics-file <path>', 'also write the result in Prometheus text format (atomically), for the textfile collector; with --shard K/N the name gets .shard-K-of-N before its extension (fleet.shard-0-of-4.prom)')
       .option('-D, --diff', 'also show the unified diff of each changed file (credentials masked; sensitive files hidden); without it only what differs, in words', false)
       .option('--verify-hashes', "hash every installed binary in full (by default a binary whose size, times and inode match fleet's record of its install is not re-read)"),
   ).action(async (inventoryFile: string, playbookNames: string[], options: CheckOptions) => {
@@ -55,8 +56,9 @@ export function registerCheck(program: Command): void {
     const registration = register ? await runRegistration(loaded, { ...run, awaited: [] }) : [];
     const report = summarizeDrift(outcomes, registration, loaded.selected.map((host) => host.name), startedAt);
     if (options.metricsFile) {
-      await writeFileAtomically(options.metricsFile, renderDriftMetrics(report)).catch((error: Error) => {
-        throw new ExternalError(`cannot write the metrics file ${options.metricsFile}: ${error.message}`);
+      const metricsFile = shardMetricsFile(options.metricsFile, loaded.shard);
+      await writeFileAtomically(metricsFile, renderDriftMetrics(report)).catch((error: Error) => {
+        throw new ExternalError(`cannot write the metrics file ${metricsFile}: ${error.message}`);
       });
     }
     process.stdout.write(options.json ? `${JSON.stringify({ command: 'check', exitCode: driftExitCode(report), ...report }, diffReplacer(options.diff), 2)}\n` : renderDriftReport(report, options.diff));

@@ -9,6 +9,7 @@ import { diffReplacer } from '../output-diffs.ts';
 interface RegisterOptions extends CommonOptions {
   check?: boolean;
   diff?: boolean;
+  pruneShardFiles?: boolean;
 }
 
 async function loadWithPrometheus(inventoryFile: string, options: CommonOptions): Promise<LoadedHosts> {
@@ -34,12 +35,13 @@ export function registerRegister(program: Command): void {
       )
       .argument('<inventory>', 'inventory YAML file')
       .option('-C, --check', 'plan only and report the targets as Prometheus sees them')
-      .option('-D, --diff', 'show the diff of the files that would change'),
+      .option('-D, --diff', 'show the diff of the files that would change')
+      .option('--prune-shard-files', 'without --shard: also delete the target files sharded runs wrote (fleet-node.shard-K-of-N.json)'),
   ).action(async (inventoryFile: string, options: RegisterOptions) => {
     const loaded = await loadWithPrometheus(inventoryFile, options);
     const { renderRegistration, runRegistration } = await import('../registration.ts');
     const passwords = await collectBecomePasswords(loaded.prometheusServers);
-    const outcomes = await runRegistration(loaded, { awaited: loaded.selected, changed: [], check: options.check === true, diff: options.diff === true, forks: options.forks, passwords });
+    const outcomes = await runRegistration(loaded, { pruneShardFiles: options.pruneShardFiles === true, awaited: loaded.selected, changed: [], check: options.check === true, diff: options.diff === true, forks: options.forks, passwords });
     process.stdout.write(options.json ? `${JSON.stringify({ command: 'register', registration: outcomes }, diffReplacer(options.diff === true), 2)}\n` : `${renderRegistration(outcomes, { diff: options.diff === true, check: options.check === true }).trimStart()}\n`);
     process.exitCode = exitCodeFor(outcomes);
   });
