@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { isDynamicInventory, readDynamicInventory } from './dynamic.ts';
 import { readYamlSource, type Path, type Position, type YamlSource } from '../yaml/source.ts';
 
 /** One file's part of the inventory, placed at `prefix` (group_vars/web.yaml is the vars of group web). */
@@ -16,7 +17,8 @@ const MERGE_DEPTH = 3;
 
 /**
  * Reads an inventory and the files its `include:` names (files, or folders of *.yaml read in name order;
- * a folder named group_vars or host_vars holds one file per group or host, its content that one's vars).
+ * a folder named group_vars or host_vars holds one file per group or host, its content that one's vars;
+ * an executable printing Ansible's --list JSON, or a Prometheus file_sd .json file, see dynamic.ts).
  * The result reads like one file, but every position names the file the value came from.
  */
 export async function readInventorySource(file: string): Promise<YamlSource> {
@@ -51,8 +53,10 @@ export async function readInventorySource(file: string): Promise<YamlSource> {
 async function collect(file: string, prefix: Path, into: Fragment[], trail: string[]): Promise<void> {
   const absolute = resolve(file);
   if (trail.includes(absolute)) throw new UsageError(`${file}: included again by itself (${[...trail, absolute].join(' -> ')}); remove the loop of include:`);
-  const source = await readYamlSource(file);
+  const dynamic = await isDynamicInventory(file);
+  const source = dynamic ? await readDynamicInventory(file, dynamic) : await readYamlSource(file);
   into.push({ source, prefix });
+  if (dynamic) return;
   const data = source.data;
   if (!isMapping(data) || data.include === undefined) return;
   const entries = typeof data.include === 'string' ? [data.include] : data.include;
@@ -80,7 +84,7 @@ async function folderMembers(folder: string): Promise<{ file: string; prefix: Pa
   for (const entry of entries) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) members.push(...(await folderMembers(path)));
-    else if (YAML_FILE.test(entry.name)) {
+    else if (YAML_FILE.test(entry.name) || ((await isDynamicInventory(path)) && !kindIsVars(folder))) {
       const name = basename(entry.name, extname(entry.name));
       const kind = basename(folder);
       members.push({ file: path, prefix: kind === 'group_vars' ? ['groups', name, 'vars'] : kind === 'host_vars' ? ['hosts', name, 'vars'] : [] });
@@ -125,3 +129,5 @@ function recordOwner(value: unknown, path: string[], fragment: Fragment, owners:
   owners.set(JSON.stringify(path), fragment);
   if (isMapping(value)) for (const [key, child] of Object.entries(value)) recordOwner(child, [...path, key], fragment, owners);
 }
+
+const kindIsVars = (folder: string) => ['group_vars', 'host_vars'].includes(basename(folder));

@@ -33,3 +33,29 @@ describe('include:', () => {
     await expect(loadInventory(join(dir, 'gone.yaml'))).rejects.toThrow(`${join(dir, 'gone.yaml')}:2:5: include.0: ${join(dir, 'nowhere.yaml')} does not exist`);
   });
 });
+
+describe('dynamic inventories', () => {
+  it("a script printing Ansible's --list JSON resolves to the same hosts as the single file", async () => {
+    expect(await resolved(join(FIXTURES, 'dynamic.yaml'))).toEqual(await resolved(join(FIXTURES, 'single.yaml')));
+  });
+
+  it("an error in the script's output is positioned in that output", async () => {
+    const output = '{\n  "_meta": { "hostvars": {\n    "web1": { "ansible_host": "192.0.2.11", "ansible_port": "22x" }\n  } },\n  "web": ["web1"]\n}';
+    const dir = writeTempFiles({ 'main.yaml': 'include: [cloud.sh]\n', 'cloud.sh': `#!/bin/sh\ncat <<'JSON'\n${output}\nJSON\n` });
+    const { chmodSync } = await import('node:fs');
+    chmodSync(join(dir, 'cloud.sh'), 0o755);
+    await expect(loadInventory(join(dir, 'main.yaml'))).rejects.toThrow(`${join(dir, 'cloud.sh')} --list (its output):3:61: hosts.web1.ssh.port: expected a number, found "22x"`);
+  });
+
+  it('a Prometheus file_sd JSON file supplies hosts (named by their instance label) and groups', async () => {
+    const dir = writeTempFiles({
+      'main.yaml': 'include: [targets.json]\n',
+      'targets.json': JSON.stringify([{ targets: ['192.0.2.11:9100'], labels: { instance: 'web1', groups: ',web,', env: 'prod' } }, { targets: ['192.0.2.21:9100'], labels: { instance: 'db1' } }], null, 2),
+    });
+    const hosts = await resolved(join(dir, 'main.yaml'));
+    expect(hosts.map(({ name, address, groups, labels }) => ({ name, address, groups, labels }))).toEqual([
+      { name: 'web1', address: '192.0.2.11', groups: ['web'], labels: { env: 'prod' } },
+      { name: 'db1', address: '192.0.2.21', groups: [], labels: {} },
+    ]);
+  });
+});
