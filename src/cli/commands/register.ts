@@ -30,7 +30,8 @@ export function registerRegister(program: Command): void {
       .description(
         'Writes the file_sd files of the fleet-node and fleet-alloy jobs on every server in prometheus.servers, ensures the jobs ' +
           'in prometheus.yml (validated by promtool; reloaded only when changed), and waits until Prometheus reports the targets ' +
-          'of the selected hosts up. The files always list every host of the inventory: --limit only narrows which targets are awaited.\n\n' +
+          'of the selected hosts up. The files always list every host of the inventory: --limit only narrows which targets are awaited. ' +
+          'With --shard K/N the run writes fleet-node.shard-K-of-N.json and fleet-alloy.shard-K-of-N.json listing its shard only; prometheus.yml reads fleet-node*.json.\n\n' +
           'Example:\n  fleet register inventory.yaml --check     show what would change and the targets\' health',
       )
       .argument('<inventory>', 'inventory YAML file')
