@@ -1,6 +1,7 @@
 import { HostError } from '../connection/errors.ts';
 import type { HostOutcome } from '../engine/events.ts';
-import { convergeHost, isChange, selectByTags, type HostProgram } from '../engine/host-plan.ts';
+import { convergeHost, isChange, selectByTags, type HostProgram, type TagSelection } from '../engine/host-plan.ts';
+import type { Serial } from '../engine/batches.ts';
 import { runOnHosts } from '../engine/run-hosts.ts';
 import { UsageError } from '../errors.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
@@ -18,7 +19,7 @@ export type ConvergeOutcome = HostOutcome<{ changes: Change[] }>;
  * Every selected host's program, rendered before the first connection: a bad variable or template
  * stops the run with every host untouched.
  */
-export async function buildPrograms(hosts: readonly ResolvedHost[], playbookNames: readonly string[], tags: readonly string[], loaded: LoadedHosts, inventoryDir: string): Promise<Map<string, HostProgram>> {
+export async function buildPrograms(hosts: readonly ResolvedHost[], playbookNames: readonly string[], tags: TagSelection, loaded: LoadedHosts, inventoryDir: string): Promise<Map<string, HostProgram>> {
   const playbooks = await loadPlaybooks(playbookNames.length ? playbookNames : ['site'], inventoryDir);
   const firstServer = loaded.inventory.raw.prometheus?.servers[0];
   const fleet: FleetContext = {
@@ -46,6 +47,10 @@ export interface ConvergeRun {
   verifyHashes?: boolean;
   forks: number;
   passwords: ReadonlyMap<string, string>;
+  /** Rolling runs and interruption, passed to runOnHosts. */
+  serial?: Serial;
+  maxFailPercent?: number;
+  signal?: AbortSignal;
 }
 
 /** Plans (and unless checking, applies and verifies) every host's program in parallel, with progress on stderr. */
@@ -65,7 +70,7 @@ export async function convergeHosts(hosts: readonly ResolvedHost[], programs: Re
       }
       return { status: changes.some(isChange) ? 'changed' : 'ok', result: { changes } };
     },
-    { forks: run.forks, emit: progress.sink, openOptions: becomeOpenOptions(run.passwords) },
+    { forks: run.forks, emit: progress.sink, openOptions: becomeOpenOptions(run.passwords), serial: run.serial, maxFailPercent: run.maxFailPercent, signal: run.signal },
   );
   progress.stop();
   return outcomes;

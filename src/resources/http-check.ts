@@ -6,6 +6,7 @@ import { Connection } from '../connection/ssh.ts';
 import type { SshTarget } from '../inventory/resolve.ts';
 import { lastLogLines } from './journal.ts';
 import type { Change } from './types.ts';
+import { registerSecret } from '../connection/trace.ts';
 
 export interface HttpCheckSpec {
   url: string;
@@ -28,6 +29,8 @@ export interface HttpCheckSpec {
 export interface Verification {
   id: string;
   tags: string[];
+  /** The service whose endpoint this proves: selecting that service (by tag or notification) selects this check. */
+  service?: string;
   /** `once` for check mode: a single attempt, reported rather than retried. */
   verify(connection: Connection, options: { once: boolean }): Promise<Change>;
   /**
@@ -106,6 +109,7 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
   return {
     id,
     tags: spec.tags ?? [],
+    service: spec.service,
     firstAttempt,
     async verify(connection, { once }) {
       const request: RequestOptions = { credentials: spec.basicAuth ? `${spec.basicAuth.user}:${passwordFrom(spec.basicAuth.passwordEnv)}` : undefined, insecure: spec.insecure };
@@ -143,6 +147,7 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
 
 function passwordFrom(env: string): string {
   const password = process.env[env];
+  registerSecret(password);
   if (!password) throw new HostError('verify', `environment variable ${env} is not set; the check needs it for basic auth`);
   return password;
 }
