@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { LabHost } from '../../src/lab/boot.ts';
+import { TEST_INDEXES } from '../../src/lab/layout.ts';
 import { runInLabHost, startLab, stopLab, type LabHostSpec } from '../../src/lab/lab.ts';
 import { renderLabInventory, type LabInventoryOptions } from '../../src/lab/lab-inventory.ts';
 
@@ -15,6 +16,8 @@ export const labUnavailable = inject('labUnavailable');
  */
 export function useLabHosts(specs: LabHostSpec[]): LabHost[] {
   const hosts: LabHost[] = [];
+  const outside = specs.filter((spec) => spec.index < TEST_INDEXES.first || spec.index > TEST_INDEXES.last);
+  if (outside.length) throw new Error(`lab test hosts take addresses .${TEST_INDEXES.first} to .${TEST_INDEXES.last} (fleet lab up has the others): ${outside.map((spec) => `${spec.name} .${spec.index}`).join(', ')}`);
   beforeAll(async () => {
     if (labUnavailable) return;
     hosts.push(...(await startLab(specs)));
@@ -34,9 +37,19 @@ export async function writeLabInventory(hosts: readonly LabHost[], extra = '', o
   return { dir, file };
 }
 
+/**
+ * Runs a command inside a lab host and returns its output; a non-zero exit fails the test right
+ * there, with the command and what it printed (a set-up step that silently failed proves nothing).
+ */
+export async function onLabHost(host: LabHost, command: string): Promise<string> {
+  const result = await runInLabHost(host, command);
+  if (result.code !== 0) throw new Error(`on lab host ${host.name}, exit ${result.code} from: ${command}\n${result.stdout}${result.stderr}`);
+  return result.stdout;
+}
+
 /** Turns on ufw on a lab host: deny incoming, SSH allowed (the way an operator sets up a ufw host). */
 export async function enableUfw(host: LabHost): Promise<void> {
-  await runInLabHost(host, 'ufw default deny incoming >/dev/null && ufw allow 22/tcp >/dev/null && ufw --force enable >/dev/null');
+  await onLabHost(host, 'ufw default deny incoming >/dev/null && ufw allow 22/tcp >/dev/null && ufw --force enable >/dev/null');
 }
 
 /** A hand-written nftables firewall in /etc/nftables.conf: input policy drop, loopback, replies and SSH allowed. */
@@ -52,5 +65,5 @@ export async function enableNftables(host: LabHost): Promise<void> {
     ' }',
     '}',
   ];
-  await runInLabHost(host, `printf '%s\\n' ${ruleset.map((line) => `'${line}'`).join(' ')} > /etc/nftables.conf && nft -f /etc/nftables.conf`);
+  await onLabHost(host, `printf '%s\\n' ${ruleset.map((line) => `'${line}'`).join(' ')} > /etc/nftables.conf && nft -f /etc/nftables.conf`);
 }
