@@ -12,8 +12,8 @@ interface Report {
 
 describe.skipIf(labUnavailable)('two shards applied concurrently by two fleet processes', () => {
   const hosts = useLabHosts([
-    { name: 'shard-prom', index: 141 },
-    ...Array.from({ length: 8 }, (_, index) => ({ name: `shard-${index + 1}`, index: 142 + index })),
+    { name: 'shard-prom', index: 230 },
+    ...Array.from({ length: 8 }, (_, index) => ({ name: `shard-${index + 1}`, index: 231 + index })),
   ]);
   const mirror = useLabMirror();
   beforeAll(async () => {
