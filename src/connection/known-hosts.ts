@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { globToRegExp } from '../glob.ts';
 
@@ -37,17 +37,51 @@ export async function readKnownKeys(file: string, host: string, port: number): P
 
 /** Like readKnownKeys, for a name as known_hosts files it (ssh_config HostKeyAlias names one directly). */
 export async function readKnownKeysNamed(file: string, name: string): Promise<KnownKey[]> {
+  const parsed = await parsedKnownHostsFile(file);
+  return parsed ? keysFor(parsed, name.toLowerCase()) : [];
+}
+
+export function knownKeysIn(text: string, name: string): KnownKey[] {
+  return keysFor(parseKnownHosts(text), name);
+}
+
+interface KnownLine extends KnownKey {
+  patterns: string;
+}
+
+/** A file's lines, those with only plain names indexed by name; globs, negations and hashed names are scanned. */
+interface ParsedKnownHosts {
+  byName: Map<string, KnownLine[]>;
+  scanned: KnownLine[];
+}
+
+// A run looks up every host in the same files: parse each once (again only when it changed, e.g. after accept-new
+// appended a key), instead of once per host, which grew with the square of the fleet.
+const parsedFiles = new Map<string, { stamp: string; parsed: ParsedKnownHosts }>();
+
+async function parsedKnownHostsFile(file: string): Promise<ParsedKnownHosts | undefined> {
+  let stamp: string;
+  try {
+    const info = await stat(file);
+    stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+  const cached = parsedFiles.get(file);
+  if (cached?.stamp === stamp) return cached.parsed;
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    return [];
+    return undefined;
   }
-  return knownKeysIn(text, name.toLowerCase());
+  const parsed = parseKnownHosts(text);
+  parsedFiles.set(file, { stamp, parsed });
+  return parsed;
 }
 
-export function knownKeysIn(text: string, name: string): KnownKey[] {
-  const keys: KnownKey[] = [];
+function parseKnownHosts(text: string): ParsedKnownHosts {
+  const parsed: ParsedKnownHosts = { byName: new Map(), scanned: [] };
   text.split('\n').forEach((raw, index) => {
     const fields = raw.trim().split(/\s+/);
     if (fields[0] === '' || fields[0]!.startsWith('#')) return;
@@ -61,9 +95,24 @@ export function knownKeysIn(text: string, name: string): KnownKey[] {
     }
     if (fields.length < 3) return;
     const [patterns, type, key] = fields as [string, string, string];
-    if (listMatches(patterns, name)) keys.push({ ...(marker ? { marker } : {}), type, key, line: index + 1 });
+    const line: KnownLine = { ...(marker ? { marker } : {}), type, key, line: index + 1, patterns };
+    const names = patterns.split(',');
+    if (names.some((pattern) => /[*?!]/.test(pattern) || pattern.startsWith('|'))) {
+      parsed.scanned.push(line);
+      return;
+    }
+    for (const plain of new Set(names.map((pattern) => pattern.toLowerCase()))) {
+      const lines = parsed.byName.get(plain) ?? [];
+      lines.push(line);
+      parsed.byName.set(plain, lines);
+    }
   });
-  return keys;
+  return parsed;
+}
+
+function keysFor(parsed: ParsedKnownHosts, name: string): KnownKey[] {
+  const candidates = [...(parsed.byName.get(name) ?? []), ...parsed.scanned.filter((line) => listMatches(line.patterns, name))];
+  return candidates.sort((a, b) => a.line - b.line).map(({ patterns: _patterns, ...key }) => key);
 }
 
 /** A comma-separated pattern list matches when one pattern does and no `!pattern` does. */

@@ -98,6 +98,19 @@ describe('known_hosts', () => {
     const sshFingerprint = execFileSync('ssh-keygen', ['-l', '-f', join(dir, 'key.pub')], { encoding: 'utf8' }).split(' ')[1];
     expect(fingerprint(key.blob)).toBe(sshFingerprint);
   });
+
+  it('a file read once per run still answers for keys appended and lines changed since', async () => {
+    const dir = writeTempFiles({});
+    const [first, second] = [makeKey(dir, 'a'), makeKey(dir, 'b')];
+    const file = join(dir, 'known_hosts');
+    writeFileSync(file, `web1,WEB2 ${first.line}\n`);
+    expect((await readKnownKeys(file, 'web2', 22)).map((key) => key.key)).toEqual([first.data]);
+    expect(await readKnownKeys(file, 'web3', 22)).toEqual([]);
+    await appendKnownKey(file, 'web3', 22, second.blob);
+    expect((await readKnownKeys(file, 'web3', 22)).map((key) => key.key)).toEqual([second.data]);
+    writeFileSync(file, `@revoked web1 ${first.line}\n`);
+    expect((await readKnownKeys(file, 'web1', 22)).map((key) => key.marker)).toEqual(['revoked']);
+  });
 });
 
 describe('checking the key a host offers (OpenSSH semantics)', () => {
