@@ -39,6 +39,14 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   }
   const positionAt = (offset: number | undefined): Position =>
     offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
+  // Converting `__proto__:` to JavaScript sets an object's prototype (or throws for a nested one):
+  // refuse it here, where its position is still known.
+  let protoAt: number | undefined;
+  visit(doc, { Pair: (_key, pair) => (isScalar(pair.key) && String(pair.key.value) === '__proto__' ? ((protoAt = pair.key.range?.[0]), visit.BREAK) : undefined) });
+  if (protoAt !== undefined) {
+    const { line, col } = positionAt(protoAt);
+    throw new UsageError(`${file}:${line}:${col}: "__proto__" is reserved by JavaScript and cannot be a key: rename it`);
+  }
   let data: unknown;
   try {
     data = doc.toJS() ?? {};

@@ -49,6 +49,13 @@ const playbookShaped = fc
 const documents = fc.oneof(fc.string(), tokenSoup, structured, inventoryShaped, playbookShaped);
 
 describe('random documents to the loaders', () => {
+  it('a __proto__ key anywhere is refused at its position (fast-check found `__proto__: {__proto__: {}}` crashing the loader)', async () => {
+    for (const loader of [loadInventory, loadPlaybook]) {
+      writeFileSync(file, 'x:\n  __proto__:\n    __proto__: {}\n');
+      await expect(loader(file)).rejects.toThrow(`${file}:2:3: "__proto__" is reserved by JavaScript and cannot be a key`);
+    }
+  });
+
   it('the inventory loader never crashes: it loads, or refuses with file:line:col on every line', async () => {
     await fc.assert(fc.asyncProperty(documents, (text) => loadsOrRefusesWithPosition(loadInventory, text)), { numRuns: 400 });
   });
