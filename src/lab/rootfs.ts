@@ -22,11 +22,17 @@ const PACKAGES = [
   // Installed but disabled, like ufw: a host becomes a "firewalld host" only when a test starts it.
   // (firewalld needs polkitd, which needs logind; debootstrap does not resolve that alternative.)
   'firewalld', 'libpam-systemd',
-  // Validates the user-data of `fleet cloud-init` with the cloud-init a Debian 12 cloud image runs
-  // (`cloud-init schema`); disabled at boot, see configureRootfs. debootstrap does not resolve the
-  // virtual package python3-cryptography needs, so its provider is named too.
-  'cloud-init', 'python3-cffi-backend',
 ];
+/**
+ * Packages of one release only. cloud-init validates the user-data of `fleet cloud-init` with the
+ * cloud-init a Debian 12 cloud image runs (`cloud-init schema`); disabled at boot, see configureRootfs.
+ * debootstrap does not resolve the virtual package python3-cryptography needs, so its provider is named
+ * too. Debian 13's cloud-init declares a conflict with firewalld, so its image goes without.
+ */
+const SUITE_PACKAGES: Record<LabSuite, readonly string[]> = {
+  bookworm: ['cloud-init', 'python3-cffi-backend'],
+  trixie: [],
+};
 // Bump when the steps below change, so a stale cached image is rebuilt.
 const RECIPE_VERSION = 7;
 const READY_MARK = '.fleet-lab-ready';
@@ -48,7 +54,8 @@ export async function ensureLabKey(): Promise<string> {
 export async function ensureRootfs(log: (line: string) => void = () => {}, suite: LabSuite = DEFAULT_LAB_SUITE): Promise<string> {
   const publicKey = await readFile(`${await ensureLabKey()}.pub`, 'utf8');
   // The default suite keeps the key it always had, so an existing bookworm image stays valid.
-  const recipe = JSON.stringify({ RECIPE_VERSION, SUITE: suite, PACKAGES, publicKey, LAB_ACCOUNTS });
+  const packages = [...PACKAGES, ...SUITE_PACKAGES[suite]];
+  const recipe = JSON.stringify({ RECIPE_VERSION, SUITE: suite, PACKAGES: packages, publicKey, LAB_ACCOUNTS });
   const hash = createHash('sha256').update(recipe).digest('hex').slice(0, 12);
   const rootfs = join(labDir(), `rootfs-${hash}`);
   if (existsSync(join(rootfs, READY_MARK))) return rootfs;
@@ -56,7 +63,7 @@ export async function ensureRootfs(log: (line: string) => void = () => {}, suite
   const building = `${rootfs}.building`;
   await rm(building, { recursive: true, force: true });
   log(`building the lab image in ${rootfs} (debootstrap ${suite}, about a minute, once)`);
-  const debootstrap = await runLocal('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, suite, building, MIRROR]);
+  const debootstrap = await runLocal('debootstrap', ['--variant=minbase', `--include=${packages.join(',')}`, suite, building, MIRROR]);
   if (debootstrap.code !== 0) {
     throw new ExternalError(`building the lab image failed (debootstrap exit ${debootstrap.code}); see ${join(building, 'debootstrap', 'debootstrap.log')}: ${debootstrap.stderr.trim().split('\n').slice(-3).join(' ')}`);
   }
@@ -75,7 +82,7 @@ async function configureRootfs(root: string, publicKey: string): Promise<void> {
   // Each boot must take the name given by --hostname and get its own machine id.
   await rm(join(root, 'etc/hostname'), { force: true });
   // cloud-init is there for its schema check only: it must not configure lab hosts at boot.
-  await writeFile(join(root, 'etc/cloud/cloud-init.disabled'), '');
+  if (existsSync(join(root, 'etc/cloud'))) await writeFile(join(root, 'etc/cloud/cloud-init.disabled'), '');
   await writeFile(join(root, 'etc/machine-id'), '');
 
   await installAuthorizedKey(root, 'root', '/root', publicKey);
