@@ -7,12 +7,19 @@ import type { ResolvedHost } from '../inventory/resolve.ts';
 import { buildHostProgram, type FleetContext } from '../playbook/build-program.ts';
 import { prometheusUrl } from '../register/register.ts';
 import { loadPlaybooks } from '../playbook/load.ts';
-import type { Change } from '../resources/types.ts';
+import type { Change, FactRequest } from '../resources/types.ts';
+import { parseRecord, RECORD_FACT, recordFact, withCreated, writeRecord } from '../lifecycle/host-record.ts';
 import { becomeOpenOptions } from './become-passwords.ts';
 import type { LoadedHosts } from './load-hosts.ts';
 import { createProgress } from './reporter.ts';
 
-export type ConvergeOutcome = HostOutcome<{ changes: Change[] }>;
+export type ConvergeOutcome = HostOutcome<ConvergeResult>;
+
+export interface ConvergeResult {
+  changes: Change[];
+  /** The outputs of the run's extra fact commands (fleet status), by key; absent otherwise. */
+  extra?: Record<string, string>;
+}
 
 /**
  * Every selected host's program, rendered before the first connection: a bad variable or template
@@ -44,34 +51,48 @@ export interface ConvergeRun {
   diff: boolean;
   forks: number;
   passwords: ReadonlyMap<string, string>;
+  /** Read-only commands run with the host's facts, in the same round trip; their outputs come back in `extra`. */
+  extraFacts?: (host: ResolvedHost) => FactRequest[];
+  /** Leave the host's record of what fleet created alone (uninstall keeps it itself). */
+  noRecord?: boolean;
 }
 
 /** Plans (and unless checking, applies and verifies) every host's program in parallel, with progress on stderr. */
 export async function convergeHosts(hosts: readonly ResolvedHost[], programs: ReadonlyMap<string, HostProgram>, run: ConvergeRun): Promise<ConvergeOutcome[]> {
   const progress = await createProgress(hosts.length, run.check ? 'checking' : 'applying');
-  const outcomes = await runOnHosts<{ changes: Change[] }>(
+  const outcomes = await runOnHosts<ConvergeResult>(
     hosts,
     async ({ host, connection, report }) => {
       const program = programs.get(host.name)!;
       const changes: Change[] = [];
+      let extra: Record<string, string> | undefined;
       try {
         report('facts');
-        const plan = await planHost(connection, program, { diff: run.diff });
+        const extraFacts = run.extraFacts?.(host) ?? [];
+        const plan = await planHost(connection, program, { diff: run.diff, extraFacts: run.check || run.noRecord ? extraFacts : [...extraFacts, recordFact()] });
         changes.push(...plan.changes);
-        if (!run.check) {
+        if (run.extraFacts) extra = Object.fromEntries(extraFacts.map(({ key }) => [key, plan.facts.raw.get(key) ?? '']));
+        if (run.check) {
+          changes.push(...(await runChecks(connection, program, plan.facts, { once: true }, report)));
+        } else {
+          // The record lists what this run creates before creating it, so a run that fails halfway leaves nothing unrecorded.
+          const previous = parseRecord(plan.facts.raw.get(RECORD_FACT));
+          const record = withCreated(previous, program, plan.changes);
+          if (!run.noRecord && record.created.length > previous.created.length) await writeRecord(connection, record);
           changes.push(...(await applyHostPlan(connection, program, plan, report)));
           if (changes.some(isChange)) {
             report('re-check');
             await confirmConverged(connection, program);
           }
+          changes.push(...(await runChecks(connection, program, plan.facts, { once: false }, report)));
+          if (!run.noRecord) await writeRecord(connection, { ...record, lastApply: new Date().toISOString() });
         }
-        changes.push(...(await runChecks(connection, program, plan.facts, { once: run.check }, report)));
       } catch (error) {
         // The report still shows what was planned and done before the failing step.
         if (error instanceof HostError) error.result = { changes };
         throw error;
       }
-      return { status: changes.some(isChange) ? 'changed' : 'ok', result: { changes } };
+      return { status: changes.some(isChange) ? 'changed' : 'ok', result: extra ? { changes, extra } : { changes } };
     },
     { forks: run.forks, emit: progress.sink, openOptions: becomeOpenOptions(run.passwords) },
   );

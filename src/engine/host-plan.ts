@@ -6,7 +6,7 @@ import { HOST_FACTS, parseHostFacts } from '../facts/host-facts.ts';
 import type { ArtifactResource } from '../resources/artifact.ts';
 import type { Verification } from '../resources/http-check.ts';
 import type { ServiceResource } from '../resources/service.ts';
-import type { Change, Facts, Resource } from '../resources/types.ts';
+import type { Change, FactRequest, Facts, Resource } from '../resources/types.ts';
 import { unmetCondition, type Condition } from './conditions.ts';
 
 /** What the playbooks ask of one host, in order: resources to converge, then checks to prove it works. */
@@ -21,8 +21,8 @@ export interface HostPlan {
 }
 
 /** Reads the host (one round trip for all facts, one more per changed file with --diff) and decides. Never writes. */
-export async function planHost(connection: Connection, program: HostProgram, options: { diff: boolean }): Promise<HostPlan> {
-  const raw = await gatherFacts(connection, [...HOST_FACTS, ...program.resources.flatMap(({ resource }) => resource.facts())]);
+export async function planHost(connection: Connection, program: HostProgram, options: { diff: boolean; extraFacts?: FactRequest[] }): Promise<HostPlan> {
+  const raw = await gatherFacts(connection, [...HOST_FACTS, ...program.resources.flatMap(({ resource }) => resource.facts()), ...(options.extraFacts ?? [])]);
   const facts: Facts = { raw, host: parseHostFacts(raw) };
   const changes = await Promise.all(
     program.resources.map(async ({ resource, when }): Promise<Change> => {
