@@ -82,7 +82,7 @@ describe.skipIf(labUnavailable)('fleet remove --uninstall against lab hosts', ()
     const run = await remove('gone-b', '--uninstall');
     expect(run.code, run.stderr).toBe(0);
     expect(await onHost(2, 'ls -d /usr/local/bin/node_exporter /etc/systemd/system/node_exporter.service; getent passwd node_exporter | cut -d: -f1; systemctl is-active node_exporter; curl -s http://127.0.0.1:9100/metrics | grep -c ^node_exporter_build_info')).toBe(
-      '/usr/local/bin/node_exporter\n/etc/systemd/system/node_exporter.service\nnode_exporter\nactive\n1\n',
+      '/etc/systemd/system/node_exporter.service\n/usr/local/bin/node_exporter\nnode_exporter\nactive\n1\n',
     );
     expect(await onHost(2, `ls -d /usr/local/bin/alloy /etc/alloy /etc/systemd/system/alloy.service /var/lib/fleet 2>&1 | grep -vc 'No such file'; getent passwd alloy; systemctl is-active alloy`)).toBe('0\ninactive\n');
   });
