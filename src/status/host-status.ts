@@ -54,7 +54,8 @@ export function hostStatus(outcome: ConvergeOutcome, registration: readonly Host
   const services: Record<string, string> = {};
   for (const [key, value] of Object.entries(extra)) {
     if (key.startsWith('status-version:')) {
-      const version = /version="([^"]+)"/.exec(value)?.[1];
+      // Only the version label (not goversion), without the "v" Alloy puts in front.
+      const version = /[{,]version="v?([^"]+)"/.exec(value)?.[1];
       if (version) versions[key.slice('status-version:'.length)] = version;
     } else if (key.startsWith('status-service:')) services[key.slice('status-service:'.length)] = value.trim() || 'unknown';
   }
