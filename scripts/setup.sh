@@ -12,7 +12,8 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 missing=()
-for pkg in debootstrap systemd-container openssh-client iproute2 procps prometheus prometheus-node-exporter; do
+# zsh and fish: the completion tests check their scripts with the real shells.
+for pkg in debootstrap systemd-container openssh-client iproute2 procps prometheus prometheus-node-exporter zsh fish; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

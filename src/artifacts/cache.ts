@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { unzipSync } from 'fflate';
 import * as tar from 'tar';
 import { ExternalError } from '../errors.ts';
 import { parseChecksums } from './checksums.ts';
+import { unzipMember } from './unzip-member.ts';
 
 /** Where release archives are kept on the controller: one download per archive, however many hosts. */
 export function artifactCacheDir(): string {
@@ -24,9 +24,20 @@ export class ChecksumMismatch extends ExternalError {
   override name = 'ChecksumMismatch';
 }
 
+/** Hashes a file through one reused buffer: no garbage per chunk, so hashing 100s of MB leaves the heap alone. */
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
   return hash.digest('hex');
 }
 
@@ -99,9 +110,7 @@ export class ArtifactCache {
       if (existsSync(marker) && existsSync(path)) return { path, sha256: (await readFile(marker, 'utf8')).trim() };
       await mkdir(dirname(path), { recursive: true });
       if (archive.endsWith('.zip')) {
-        const files = unzipSync(await readFile(archive), { filter: (file) => file.name === member });
-        if (!files[member]) throw new ExternalError(`${basename(archive)} holds no ${member}`);
-        await writeFile(path, files[member]);
+        if (!(await unzipMember(archive, member, path))) throw new ExternalError(`${basename(archive)} holds no ${member}`);
       } else {
         await tar.x({ file: archive, cwd: join(this.dir, sha256, 'unpacked'), filter: (entry) => entry.replace(/^\.\//, '') === member });
         if (!existsSync(path)) throw new ExternalError(`${basename(archive)} holds no ${member}`);

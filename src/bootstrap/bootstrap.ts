@@ -130,7 +130,7 @@ export async function bootstrapHosts(hosts: readonly ResolvedHost[], options: Bo
 /** The deploy user first (an already bootstrapped host); the initial login when that is refused or the host is new to us. */
 async function openDeployOrInitial(host: ResolvedHost, openOptions: { password?: string }): Promise<Connection> {
   try {
-    return await Connection.open(host.ssh, { become: { enabled: host.ssh.user !== 'root' } });
+    return await Connection.open(host.ssh, { label: host.name, become: { enabled: host.ssh.user !== 'root' } });
   } catch (error) {
     if (!(error instanceof HostError) || !['auth', 'host-key'].includes(error.kind)) throw error;
     if (error.kind === 'host-key' && /CHANGED/.test(error.message)) throw error;
@@ -139,5 +139,5 @@ async function openDeployOrInitial(host: ResolvedHost, openOptions: { password?:
   if (login.bootstrap.identityFiles.length === 0 && openOptions.password === undefined) {
     throw new HostError('auth', `${host.ssh.user} cannot log in yet and no initial credentials are set; give bootstrap.password_env, bootstrap.password_prompt or bootstrap.identity_file`);
   }
-  return Connection.open(login.ssh, { password: openOptions.password, become: login.become });
+  return Connection.open(login.ssh, { label: host.name, password: openOptions.password, become: login.become });
 }

@@ -1,6 +1,6 @@
 import { HostError } from '../connection/errors.ts';
 import type { HostOutcome } from '../engine/events.ts';
-import { applyHostPlan, confirmConverged, isChange, planHost, runChecks, selectByTags, type HostProgram } from '../engine/host-plan.ts';
+import { convergeHost, isChange, selectByTags, type HostProgram } from '../engine/host-plan.ts';
 import { runOnHosts } from '../engine/run-hosts.ts';
 import { UsageError } from '../errors.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
@@ -8,7 +8,7 @@ import { buildHostProgram, type FleetContext } from '../playbook/build-program.t
 import { prometheusUrl } from '../register/register.ts';
 import { loadPlaybooks } from '../playbook/load.ts';
 import type { Change, FactRequest } from '../resources/types.ts';
-import { parseRecord, RECORD_FACT, recordFact, withCreated, writeRecord } from '../lifecycle/host-record.ts';
+import { parseRecord, RECORD_FACT, recordFact, withCreated, writeRecord, type HostRecord } from '../lifecycle/host-record.ts';
 import { becomeOpenOptions } from './become-passwords.ts';
 import type { LoadedHosts } from './load-hosts.ts';
 import { createProgress } from './reporter.ts';
@@ -49,6 +49,8 @@ export interface ConvergeRun {
   /** Plan only: read the hosts and report, write nothing. */
   check: boolean;
   diff: boolean;
+  /** Hash every installed binary in full, whatever fleet's records say. */
+  verifyHashes?: boolean;
   forks: number;
   passwords: ReadonlyMap<string, string>;
   /** Read-only commands run with the host's facts, in the same round trip; their outputs come back in `extra`. */
@@ -67,26 +69,32 @@ export async function convergeHosts(hosts: readonly ResolvedHost[], programs: Re
       const changes: Change[] = [];
       let extra: Record<string, string> | undefined;
       try {
-        report('facts');
         const extraFacts = run.extraFacts?.(host) ?? [];
-        const plan = await planHost(connection, program, { diff: run.diff, extraFacts: run.check || run.noRecord ? extraFacts : [...extraFacts, recordFact()] });
-        changes.push(...plan.changes);
-        if (run.extraFacts) extra = Object.fromEntries(extraFacts.map(({ key }) => [key, plan.facts.raw.get(key) ?? '']));
-        if (run.check) {
-          changes.push(...(await runChecks(connection, program, plan.facts, { once: true }, report)));
-        } else {
-          // The record lists what this run creates before creating it, so a run that fails halfway leaves nothing unrecorded.
-          const previous = parseRecord(plan.facts.raw.get(RECORD_FACT));
-          const record = withCreated(previous, program, plan.changes);
-          if (!run.noRecord && record.created.length > previous.created.length) await writeRecord(connection, record);
-          changes.push(...(await applyHostPlan(connection, program, plan, report)));
-          if (changes.some(isChange)) {
-            report('re-check');
-            await confirmConverged(connection, program);
-          }
-          changes.push(...(await runChecks(connection, program, plan.facts, { once: false }, report)));
-          if (!run.noRecord) await writeRecord(connection, { ...record, lastApply: new Date().toISOString() });
-        }
+        const keepRecord = !run.check && !run.noRecord;
+        let record: HostRecord | undefined;
+        await convergeHost(
+          connection,
+          program,
+          {
+            ...run,
+            extraFacts: keepRecord ? [...extraFacts, recordFact()] : extraFacts,
+            async onPlan(plan) {
+              if (run.extraFacts) extra = Object.fromEntries(extraFacts.map(({ key }) => [key, plan.facts.raw.get(key) ?? '']));
+              if (!keepRecord) return;
+              // The record lists what this run creates before creating it, so a run that fails halfway leaves nothing unrecorded.
+              const previous = parseRecord(plan.facts.raw.get(RECORD_FACT));
+              record = withCreated(previous, program, plan.changes);
+              if (record.created.length > previous.created.length) await writeRecord(connection, record);
+              // A converged host's apply stays one command: the time is written only when the run changes the host.
+              if (!plan.changes.some(isChange) && previous.lastApply) record = undefined;
+            },
+            afterApply: async () => {
+              if (record) await writeRecord(connection, { ...record, lastApply: new Date().toISOString() });
+            },
+          },
+          report,
+          changes,
+        );
       } catch (error) {
         // The report still shows what was planned and done before the failing step.
         if (error instanceof HostError) error.result = { changes };

@@ -5,6 +5,7 @@ import { registerApply } from './commands/apply.ts';
 import { registerBootstrap } from './commands/bootstrap.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerCloudInit } from './commands/cloud-init.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerPing } from './commands/ping.ts';
@@ -20,6 +21,9 @@ const program = new Command('fleet')
       '  fleet ping inventory.yaml        check SSH and sudo on every host\n' +
       '  fleet apply inventory.yaml --check --diff   see what would change\n' +
       '  fleet apply inventory.yaml       install, verify, register with Prometheus\n\n' +
+      'Defaults set once: fleet.yaml next to the inventory or in the working directory, or FLEET_CONFIG (forks, inventory, ' +
+      'log_file, artifact_cache, color, retry files); flags beat the environment, which beats fleet.yaml. ' +
+      'Failed hosts are listed in INVENTORY.retry: rerun them with --limit @INVENTORY.retry. Completion: source <(fleet completion bash).\n\n' +
       'Exit codes: 0 success, 1 bad input (inventory, playbook, arguments), 2 a host failed, 4 a host was unreachable, 70 a bug in fleet.',
   )
   .version('0.1.0')
@@ -39,9 +43,24 @@ registerBootstrap(program);
 registerCloudInit(program);
 registerSchedule(program);
 registerLab(program);
+registerCompletion(program);
+
+// fleet.yaml (see project-defaults.ts): fills what flags and the environment left unset, before each command runs.
+program.hook('preAction', async (_program, command) => {
+  if (command.name() === 'completion' || command.name() === '__complete') return;
+  const { applyProjectDefaults } = await import('./project-defaults.ts');
+  await applyProjectDefaults(command);
+  const { startRunTrace } = await import('./run-trace.ts');
+  startRunTrace(command, process.argv);
+});
+program.hook('postAction', async () => {
+  const { finishRunTrace } = await import('./run-trace.ts');
+  finishRunTrace();
+});
 
 try {
-  await program.parseAsync(process.argv);
+  const { withConfiguredInventory } = await import('./project-defaults.ts');
+  await program.parseAsync(await withConfiguredInventory(program, process.argv));
 } catch (error) {
   process.exitCode = reportError(error);
 }

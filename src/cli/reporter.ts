@@ -2,6 +2,7 @@ import type { Ora } from 'ora';
 import type { EventSink, HostOutcome, HostStatus } from '../engine/events.ts';
 import { color } from './colors.ts';
 import { maskCredentials } from './output-diffs.ts';
+import { printsTraces } from './run-trace.ts';
 
 const STATUS_COLOR: Record<HostStatus, (text: string) => string> = {
   ok: color.green,
@@ -26,7 +27,7 @@ export async function createProgress(total: number, verb: string): Promise<{ sin
   const running = new Map<string, string>();
   const done: HostOutcome[] = [];
   // ora and its dependencies load only when there is a terminal to draw on (start-up time).
-  const spinner: Ora | undefined = process.stderr.isTTY === true ? (await import('ora')).default({ stream: process.stderr }).start() : undefined;
+  const spinner: Ora | undefined = process.stderr.isTTY === true && !printsTraces() ? (await import('ora')).default({ stream: process.stderr }).start() : undefined;
   const render = () => {
     if (!spinner) return;
     const count = (status: HostStatus) => done.filter((outcome) => outcome.status === status).length;

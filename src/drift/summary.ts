@@ -1,4 +1,5 @@
 import type { ConvergeOutcome } from '../cli/converge.ts';
+import type { ConnectionUsage } from '../connection/ssh.ts';
 import type { HostOutcome } from '../engine/events.ts';
 import { isChange } from '../engine/host-plan.ts';
 import type { ServerResult } from '../register/register.ts';
@@ -18,6 +19,8 @@ export interface HostDriftState {
   resources: { resource: string; drifted: boolean }[];
   error?: string;
   durationMs: number;
+  /** What the check cost the host's SSH sessions (summed when it is also a Prometheus server). */
+  connection?: ConnectionUsage;
 }
 
 export interface DriftReport {
@@ -40,6 +43,7 @@ export function summarizeDrift(outcomes: readonly ConvergeOutcome[], registratio
       resources: changes.filter((change) => change.action !== 'skip').map((change) => ({ resource: change.resource, drifted: isChange(change) })),
       error: outcome.error?.message,
       durationMs: outcome.durationMs,
+      connection: outcome.connection,
     };
   });
   for (const server of registration) {
@@ -62,12 +66,18 @@ export function summarizeDrift(outcomes: readonly ConvergeOutcome[], registratio
     const state: HostDriftState['state'] = server.status === 'unreachable' ? 'unreachable' : server.status === 'failed' ? 'failed' : resources.some((r) => r.drifted) ? 'drift' : 'in-sync';
     if (known) {
       known.resources.push(...resources);
+      known.connection = addUsage(known.connection, server.connection);
       if (known.state === 'in-sync' && state !== 'in-sync') known.state = state;
     } else {
-      hosts.push({ host: server.host, state, resources, error: server.error?.message, durationMs: server.durationMs });
+      hosts.push({ host: server.host, state, resources, error: server.error?.message, durationMs: server.durationMs, connection: server.connection });
     }
   }
   return { hosts, drift, startedAt, durationMs: Date.now() - startedAt.getTime() };
+}
+
+function addUsage(a: ConnectionUsage | undefined, b: ConnectionUsage | undefined): ConnectionUsage | undefined {
+  if (!a || !b) return a ?? b;
+  return { commands: a.commands + b.commands, uploadedBytes: a.uploadedBytes + b.uploadedBytes };
 }
 
 /** 0 in sync, 2 drift (even when some hosts were unreachable), 3 a host could not be checked, 4 unreachable only. */

@@ -1,3 +1,5 @@
+import type { ConnectionUsage } from '../connection/ssh.ts';
+
 /** What the engine tells the reporter while it works; nothing in the engine writes to the terminal. */
 export type RunEvent =
   | { type: 'host-start'; host: string }
@@ -13,6 +15,8 @@ export interface HostOutcome<T = unknown> {
   /** Set when status is failed or unreachable: which step, what kind, what to do. */
   error?: { kind: string; step?: string; message: string };
   result?: T;
+  /** Counted on the host's SSH session (absent when it never connected). */
+  connection?: ConnectionUsage;
 }
 
 export type EventSink = (event: RunEvent) => void;

@@ -18,12 +18,26 @@ export interface HostProgram {
 export interface HostPlan {
   facts: Facts;
   changes: Change[];
+  /** Output of the checks' first attempts, read in the facts round trip (valid while nothing changes). */
+  probes: ReadonlyMap<Verification, string>;
 }
 
-/** Reads the host (one round trip for all facts, one more per changed file with --diff) and decides. Never writes. */
-export async function planHost(connection: Connection, program: HostProgram, options: { diff: boolean; extraFacts?: FactRequest[] }): Promise<HostPlan> {
-  const raw = await gatherFacts(connection, [...HOST_FACTS, ...program.resources.flatMap(({ resource }) => resource.facts()), ...(options.extraFacts ?? [])]);
+/**
+ * Reads the host and decides; never writes. One round trip reads every fact and makes every check's
+ * first attempt (read-only probes), so a converged host costs one command; one more per changed file with --diff.
+ */
+export async function planHost(connection: Connection, program: HostProgram, options: { diff: boolean; verifyHashes?: boolean; extraFacts?: FactRequest[] }): Promise<HostPlan> {
+  const probed = program.checks.filter(({ check }) => check.firstAttempt);
+  const probeKey = (index: number) => `probe:${index}`;
+  const raw = await gatherFacts(connection, [
+    // Probes first: the round trip's exit status is its last command's, and a probe may fail.
+    ...probed.map(({ check }, index) => ({ key: probeKey(index), command: check.firstAttempt!.command })),
+    ...HOST_FACTS,
+    ...program.resources.flatMap(({ resource }) => resource.facts()),
+    ...(options.extraFacts ?? []),
+  ], { verifyHashes: options.verifyHashes });
   const facts: Facts = { raw, host: parseHostFacts(raw) };
+  const probes = new Map(probed.map(({ check }, index) => [check, raw.get(probeKey(index)) ?? ''] as const));
   const changes = await Promise.all(
     program.resources.map(async ({ resource, when }): Promise<Change> => {
       const skipped = unmetCondition(when, facts.host);
@@ -33,7 +47,48 @@ export async function planHost(connection: Connection, program: HostProgram, opt
   if (options.diff) {
     await Promise.all(program.resources.map(({ resource }, index) => (isChange(changes[index]!) ? resource.readBefore?.(connection, changes[index]!) : undefined)));
   }
-  return { facts, changes };
+  return { facts, changes, probes };
+}
+
+/**
+ * The whole run on one host: plan, and unless checking, apply, re-read and confirm; then the checks.
+ * A host where nothing changes costs exactly one command: the checks use the probes of the plan's round trip.
+ */
+export async function convergeHost(connection: Connection, program: HostProgram, run: ConvergeHostRun, report: (step: string) => void, changes: Change[] = []): Promise<Change[]> {
+  report('facts');
+  const plan = await planHost(connection, program, { diff: run.diff, verifyHashes: run.verifyHashes, extraFacts: run.extraFacts });
+  changes.push(...plan.changes);
+  await run.onPlan?.(plan);
+  let probes = plan.probes;
+  if (!run.check) {
+    await keepRecordsCurrent(connection, program, plan);
+    changes.push(...(await applyHostPlan(connection, program, plan, report)));
+    if (changes.some(isChange)) {
+      report('re-check');
+      probes = await confirmConverged(connection, program);
+    }
+  }
+  changes.push(...(await runChecks(connection, program, plan.facts, { once: run.check, probes }, report)));
+  if (!run.check) await run.afterApply?.(changes);
+  return changes;
+}
+
+export interface ConvergeHostRun {
+  check: boolean;
+  diff: boolean;
+  verifyHashes?: boolean;
+  /** More read-only commands for the facts round trip; their outputs are in the plan's facts. */
+  extraFacts?: FactRequest[];
+  /** Called with the plan before anything changes (fleet's host record is written here when applying). */
+  onPlan?(plan: HostPlan): Promise<void>;
+  /** Called after a successful apply and its checks. */
+  afterApply?(changes: readonly Change[]): Promise<void>;
+}
+
+/** Runs the upkeep of unchanged resources (one command, and only when a record was stale). */
+async function keepRecordsCurrent(connection: Connection, program: HostProgram, plan: HostPlan): Promise<void> {
+  const commands = program.resources.flatMap(({ resource }, index) => (plan.changes[index]!.action === 'same' ? (resource.upkeep?.(plan.facts) ?? []) : []));
+  if (commands.length) await connection.execChecked('record installed binaries', commands.join(' && '), { sudo: true });
 }
 
 export const isChange = (change: Change) => change.action !== 'same' && change.action !== 'skip';
@@ -58,10 +113,11 @@ export async function applyHostPlan(connection: Connection, program: HostProgram
  * Reads the host again after changes and confirms every resource now matches: a change that did not
  * take (a rule another tool removed, a file rewritten by a package hook) is reported, not assumed.
  */
-export async function confirmConverged(connection: Connection, program: HostProgram): Promise<void> {
+export async function confirmConverged(connection: Connection, program: HostProgram): Promise<ReadonlyMap<Verification, string>> {
   const again = await planHost(connection, program, { diff: false });
   const left = again.changes.filter(isChange);
   if (left.length) throw new HostError('verify', `after apply, still different: ${left.map((change) => `${change.resource} (${change.reason})`).join('; ')}`);
+  return again.probes;
 }
 
 async function runHandlers(connection: Connection, program: HostProgram, changed: Resource[], report: (step: string) => void): Promise<Change[]> {
@@ -103,14 +159,21 @@ async function rollBack(connection: Connection, service: ServiceResource['servic
 
 /**
  * Proves the endpoints answer: retried up to each check's deadline after apply, one attempt in check
- * mode. The first attempts of checks that run on the host share one round trip, so a converged host
- * costs one command for all its checks; only those not yet satisfied are retried one by one.
+ * mode. First attempts come from `probes` (made in the facts round trip) when given, else share one
+ * round trip of their own; only checks not yet satisfied are retried one by one.
  */
-export async function runChecks(connection: Connection, program: HostProgram, facts: Facts, options: { once: boolean }, report: (step: string) => void): Promise<Change[]> {
+export async function runChecks(connection: Connection, program: HostProgram, facts: Facts, options: { once: boolean; probes?: ReadonlyMap<Verification, string> }, report: (step: string) => void): Promise<Change[]> {
   const applicable = program.checks.map(({ check, when }) => ({ check, skipped: unmetCondition(when, facts.host) }));
   const batch = applicable.filter(({ check, skipped }) => !skipped && check.firstAttempt);
   const settled = new Map<Verification, Change>();
-  if (batch.length > 1) {
+  const probes = options.probes;
+  if (probes) {
+    for (const { check } of batch) {
+      const output = probes.get(check);
+      const change = output === undefined ? undefined : check.firstAttempt!.judge(output);
+      if (change) settled.set(check, change);
+    }
+  } else if (batch.length > 1) {
     report('checks');
     const outputs = await runInOneRoundTrip(
       batch.map(({ check }) => check.firstAttempt!.command),

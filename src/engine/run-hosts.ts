@@ -1,6 +1,7 @@
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { HostError } from '../connection/errors.ts';
 import { Connection, type OpenOptions } from '../connection/ssh.ts';
+import { traceHostOutcome } from '../connection/trace.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
 import type { EventSink, HostOutcome, HostStatus } from './events.ts';
 
@@ -19,15 +20,23 @@ export interface RunOptions {
 }
 
 /**
+ * SSH handshakes (key exchange, authentication) are the CPU-heavy part of a session on both ends: a
+ * burst of a hundred at once made a busy lab miss connect timeouts (issue 11). Sessions run `forks`
+ * at a time; at most this many of them are connecting, and a host's connect timeout starts with its turn.
+ */
+export const CONNECT_CONCURRENCY = 32;
+
+/**
  * Runs a task on every host, at most `forks` at a time. A host's failure is a value in its outcome,
  * never an exception: one bad host does not stop the others.
  */
 export async function runOnHosts<T>(hosts: readonly ResolvedHost[], task: HostTask<T>, options: RunOptions): Promise<HostOutcome<T>[]> {
   const limit = pLimit(Math.max(1, options.forks));
-  return Promise.all(hosts.map((host) => limit(() => runOneHost(host, task, options))));
+  const connectLimit = pLimit(Math.max(1, Math.min(options.forks, CONNECT_CONCURRENCY)));
+  return Promise.all(hosts.map((host) => limit(() => runOneHost(host, task, options, connectLimit))));
 }
 
-async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: RunOptions): Promise<HostOutcome<T>> {
+async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: RunOptions, connectLimit: LimitFunction): Promise<HostOutcome<T>> {
   const started = Date.now();
   let step = 'connect';
   const report = (next: string) => {
@@ -39,7 +48,8 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
   let connection: Connection | undefined;
   let outcome: HostOutcome<T>;
   try {
-    connection = options.connect ? await options.connect(host, options.openOptions(host)) : await Connection.open(host.ssh, options.openOptions(host));
+    const openOptions = { label: host.name, ...options.openOptions(host) };
+    connection = await connectLimit(() => (options.connect ? options.connect(host, openOptions) : Connection.open(host.ssh, openOptions)));
     const { status, result } = await task({ host, connection, report });
     outcome = { host: host.name, status, durationMs: Date.now() - started, result };
   } catch (error) {
@@ -47,7 +57,9 @@ async function runOneHost<T>(host: ResolvedHost, task: HostTask<T>, options: Run
   } finally {
     connection?.close();
   }
+  if (connection) outcome.connection = { ...connection.usage };
   options.emit({ type: 'host-done', host: host.name, outcome });
+  traceHostOutcome(outcome);
   return outcome;
 }
 

@@ -5,12 +5,15 @@ function richRule(source: string, port: number): string {
   return `rule family="${source.includes(':') ? 'ipv6' : 'ipv4'}" source address="${source}" port port="${port}" protocol="tcp" accept`;
 }
 
-/** Runtime and permanent configuration are changed together, so a reload or reboot keeps the rule. */
+/**
+ * Runtime and permanent configuration are changed together, so a reload or reboot keeps the rule.
+ * The runtime state is read from `firewall-cmd --list-all` of the default zone (one Python start).
+ */
 export const firewalldBackend: FirewallBackend = {
   current(state, port) {
-    const [, ports = '', ...rich] = state.listings.firewalld.split('\n');
-    const sources = ports.split(/\s+/).includes(`${port}/tcp`) ? ['any'] : [];
-    for (const line of rich) {
+    const ports = /^\s*ports:(.*)$/m.exec(state.listings.firewalld)?.[1] ?? '';
+    const sources = ports.trim().split(/\s+/).includes(`${port}/tcp`) ? ['any'] : [];
+    for (const line of state.listings.firewalld.split('\n')) {
       const match = /source address="([^"]+)" port port="(\d+)" protocol="tcp" accept/.exec(line);
       if (match && Number(match[2]) === port) sources.push(match[1]!);
     }

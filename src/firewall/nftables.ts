@@ -1,3 +1,4 @@
+import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { FirewallState } from './detect.ts';
 import type { FirewallBackend } from './rules.ts';
@@ -10,32 +11,43 @@ export interface NftChain {
 
 interface NftRule {
   chain: NftChain;
-  text: string;
   handle: string;
+  comment?: string;
+  /** The rule's source match as nft writes it (`10.0.0.5`, `10.1.0.0/16`), 'any' without one. */
+  saddr: string;
 }
 
-/** Walks `nft -a list ruleset` and yields every rule with the chain it sits in. */
+type NftObject = {
+  chain?: { family: string; table: string; name: string; hook?: string; type?: string };
+  rule?: { family: string; table: string; chain: string; handle: number; comment?: string; expr?: unknown[] };
+};
+
+/** The source address a rule matches, from its JSON expressions (`ip saddr` or `ip6 saddr`). */
+function saddrOfExpressions(expressions: unknown[] = []): string {
+  for (const expression of expressions as { match?: { left?: { payload?: { field?: string } }; right?: unknown } }[]) {
+    const match = expression.match;
+    if (match?.left?.payload?.field !== 'saddr') continue;
+    const right = match.right as string | { prefix?: { addr: string; len: number } };
+    if (typeof right === 'string') return right;
+    if (right?.prefix) return `${right.prefix.addr}/${right.prefix.len}`;
+  }
+  return 'any';
+}
+
+/** Walks `nft -j list ruleset` and yields every rule with its chain, and every base chain with its hook. */
 function* nftRules(listing: string): Generator<NftRule | { base: NftChain; hook: string }> {
-  let table: { family: string; name: string } | undefined;
-  let chain: string | undefined;
-  for (const raw of listing.split('\n')) {
-    const line = raw.trim();
-    const tableMatch = /^table (\S+) (\S+) \{/.exec(line);
-    if (tableMatch) {
-      table = { family: tableMatch[1]!, name: tableMatch[2]! };
-      continue;
-    }
-    const chainMatch = /^chain (\S+) \{/.exec(line);
-    if (chainMatch) {
-      chain = chainMatch[1];
-      continue;
-    }
-    if (!table || !chain) continue;
-    const here = { family: table.family, table: table.name, chain };
-    const hook = /^type filter hook (\w+)/.exec(line);
-    if (hook) yield { base: here, hook: hook[1]! };
-    const rule = /^(.*) # handle (\d+)$/.exec(line);
-    if (rule) yield { chain: here, text: rule[1]!, handle: rule[2]! };
+  const text = listing.trim();
+  if (text === '' || text === 'missing') return;
+  let objects: NftObject[];
+  try {
+    objects = (JSON.parse(text) as { nftables: NftObject[] }).nftables;
+  } catch {
+    throw new HostError('command', `nft -j list ruleset did not print JSON (nftables built without JSON support?): ${text.split('\n')[0]!.slice(0, 120)}`);
+  }
+  for (const object of objects) {
+    if (object.chain?.hook && object.chain.type === 'filter') yield { base: { family: object.chain.family, table: object.chain.table, chain: object.chain.name }, hook: object.chain.hook };
+    const rule = object.rule;
+    if (rule) yield { chain: { family: rule.family, table: rule.table, chain: rule.chain }, handle: String(rule.handle), comment: rule.comment, saddr: saddrOfExpressions(rule.expr) };
   }
 }
 
@@ -62,7 +74,7 @@ function ruleText(source: string, port: number, tag: string): string {
 /** fleet's rules for one port: those in the chosen input chain carrying the port's tag. */
 function taggedRules(state: FirewallState, tag: string): NftRule[] {
   const chain = state.nftChain!;
-  return [...nftRules(state.listings.nft)].filter((item): item is NftRule => 'text' in item && sameChain(item.chain, chain) && item.text.includes(`comment "${tag}"`));
+  return [...nftRules(state.listings.nft)].filter((item): item is NftRule => 'handle' in item && sameChain(item.chain, chain) && item.comment === tag);
 }
 
 const NOT_LOADABLE = "/etc/nftables.conf with fleet's rules does not pass `nft -c -f`; the file was left as it was (fix it by hand, then rerun)";
@@ -71,15 +83,15 @@ const NOT_LOADABLE = "/etc/nftables.conf with fleet's rules does not pass `nft -
 export const nftablesBackend: FirewallBackend = {
   current(state, _port, tag) {
     const rules = taggedRules(state, tag);
-    if (!state.listings.nftConf.startsWith('present')) return { sources: rules.map((rule) => saddrOf(rule.text)) };
+    if (!state.listings.nftConf.startsWith('present')) return { sources: rules.map((rule) => rule.saddr) };
     const persisted = state.listings.nftConf.split('\n').filter((line) => line.includes(`comment "${tag}"`)).map(saddrOf);
-    return { sources: rules.map((rule) => saddrOf(rule.text)), persisted };
+    return { sources: rules.map((rule) => rule.saddr), persisted };
   },
   script(state, port, tag, change) {
     const chain = state.nftChain!;
     const rules = taggedRules(state, tag);
     const commands: string[] = [];
-    for (const rule of rules) if (change.remove.includes(saddrOf(rule.text))) commands.push(shellCommand('nft', 'delete', 'rule', chain.family, chain.table, chain.chain, 'handle', rule.handle));
+    for (const rule of rules) if (change.remove.includes(rule.saddr)) commands.push(shellCommand('nft', 'delete', 'rule', chain.family, chain.table, chain.chain, 'handle', rule.handle));
     for (const source of change.add) commands.push(`nft ${shellQuote(`insert rule ${chain.family} ${chain.table} ${chain.chain} ${ruleText(source, port, tag)}`)}`);
     // Survive a reboot: keep the same lines at the end of /etc/nftables.conf, which Debian loads at boot.
     const persistent = change.desired.map((source) => `insert rule ${chain.family} ${chain.table} ${chain.chain} ${ruleText(source, port, tag)}`);

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
+import { registerSecret } from '../connection/trace.ts';
 
 /** The basic auth Prometheus needs for the fleet-node job, when the hosts' Node Exporters ask for it. */
 export interface ScrapeAuth {
@@ -23,6 +24,7 @@ export function nodeExporterScrapeAuth(hosts: readonly ResolvedHost[]): ScrapeAu
   const [web] = settings;
   if (!web?.basic_auth_user) return undefined;
   const password = web.basic_auth_password_env ? process.env[web.basic_auth_password_env] : undefined;
+  registerSecret(password);
   if (!password) throw new UsageError(`node_exporter.web.basic_auth_password_env names ${web.basic_auth_password_env ?? '(nothing)'}, which is not set; Prometheus needs the password to scrape`);
   return { username: web.basic_auth_user, password };
 }

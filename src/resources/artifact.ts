@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import { ArtifactCache } from '../artifacts/cache.ts';
-import { parsePathState, pathStateCommand } from '../facts/path-state.ts';
+import { binaryStateCommand, parseBinaryState, writeRecordCommand } from '../facts/binary-state.ts';
 import { ExternalError } from '../errors.ts';
 import type { Connection } from '../connection/ssh.ts';
 import type { Change, Facts, Notify, Resource } from './types.ts';
@@ -44,6 +44,9 @@ interface Source {
 export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = sharedCache): ArtifactResource {
   const id = `artifact ${spec.dest}`;
   const marker = `${MARKER_DIR}/${spec.name}`;
+  // Size, times and inode of the installed binary with its hash, so converged runs need not re-hash it.
+  const record = `${MARKER_DIR}/${spec.name}.identity`;
+  const stateKey = `binary:${spec.dest}`;
   let replaced = false;
 
   const source = async (facts: Facts): Promise<Source> => {
@@ -67,12 +70,12 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
     tags: spec.tags ?? [],
     notify: spec.notify,
     facts: () => [
-      { key: `path:${spec.dest}`, command: pathStateCommand(spec.dest) },
+      { key: stateKey, command: binaryStateCommand(spec.dest, record) },
       { key: `marker:${marker}`, command: `cat ${shellQuote(marker)} 2>/dev/null || true` },
     ],
     async plan(facts): Promise<Change> {
       const { arch, archiveSha256, url, member } = await source(facts);
-      const state = parsePathState(facts.raw.get(`path:${spec.dest}`) ?? '');
+      const state = parseBinaryState(facts.raw.get(stateKey) ?? '');
       let expected: string | undefined;
       if (spec.fetch === 'controller') {
         expected = (await asArtifactError(cache.binary(url, archiveSha256, member))).sha256;
@@ -90,15 +93,22 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
       if (state.mode !== '0755' || state.owner !== 'root') return { resource: id, action: 'update', reason: `mode ${state.mode} ${state.owner} -> 0755 root` };
       return { resource: id, action: 'same', reason: `binary matches ${url.split('/').pop()}` };
     },
+    upkeep(facts) {
+      // Hashed in full because the record was missing or stale (an older fleet, a chmod): record it again.
+      const state = parseBinaryState(facts.raw.get(stateKey) ?? '');
+      if (state.hashedFrom !== 'content' || !state.identity || !state.sha256) return undefined;
+      return writeRecordCommand(spec.dest, record, state.sha256, state.identity);
+    },
     async apply(connection, _change, facts) {
       const { url, member, archiveSha256 } = await source(facts);
       if (spec.fetch === 'controller') {
         const binary = await asArtifactError(cache.binary(url, archiveSha256, member));
         const upload = `/tmp/.fleet-upload-${spec.name}-${randomBytes(6).toString('hex')}`;
         await connection.uploadFile(binary.path, upload, 0o600);
-        await connection.execChecked(`install ${spec.dest}`, `trap ${shellQuote(`rm -f ${shellQuote(upload)}`)} EXIT && ${installScript(shellQuote(upload), spec.dest)}`, { sudo: true });
+        const install = `trap ${shellQuote(`rm -f ${shellQuote(upload)}`)} EXIT && ${installScript(shellQuote(upload), spec.dest)} && ${writeRecordCommand(spec.dest, record, binary.sha256)}`;
+        await connection.execChecked(`install ${spec.dest}`, install, { sudo: true });
       } else {
-        await connection.execChecked(`download and install ${spec.dest}`, hostFetchScript(url, archiveSha256, member, spec.dest, marker), { sudo: true, timeoutMs: 600_000 });
+        await connection.execChecked(`download and install ${spec.dest}`, hostFetchScript(url, archiveSha256, member, spec.dest, marker, record), { sudo: true, timeoutMs: 600_000 });
       }
       replaced = true;
     },
@@ -134,7 +144,7 @@ function installScript(sourceWord: string, dest: string): string {
 }
 
 /** The host downloads and verifies the archive itself (curl or wget; unzip for zip archives). */
-function hostFetchScript(url: string, sha256: string, member: string, dest: string, marker: string): string {
+function hostFetchScript(url: string, sha256: string, member: string, dest: string, marker: string, record: string): string {
   const unpack = url.endsWith('.zip')
     ? `command -v unzip >/dev/null || { echo 'unzip is needed on the host for artifacts.fetch: host with zip archives' >&2; exit 1; }; unzip -q "$d/archive" ${shellQuote(member)} -d "$d/x"`
     : `tar -xzf "$d/archive" -C "$d/x" ${shellQuote(member)}`;
@@ -146,6 +156,8 @@ function hostFetchScript(url: string, sha256: string, member: string, dest: stri
     unpack,
     installScript(`"$d/x/"${shellQuote(member)}`, dest),
     `mkdir -p ${MARKER_DIR}`,
-    `echo ${shellQuote(sha256)} "$(sha256sum ${shellQuote(dest)} | cut -d' ' -f1)" > ${shellQuote(marker)}`,
+    `installed=$(sha256sum ${shellQuote(dest)} | cut -d' ' -f1)`,
+    `echo ${shellQuote(sha256)} "$installed" > ${shellQuote(marker)}`,
+    writeRecordCommand(dest, record, '"$installed"'),
   ].join('\n');
 }

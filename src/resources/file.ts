@@ -73,16 +73,18 @@ export function fileResource(spec: FileSpec): Resource {
  * Uploads to a private temporary file, then installs it next to the destination and renames it into
  * place. A dropped connection leaves either the old file or the new one, never half of it.
  */
-export async function writeAtomically(connection: Connection, spec: Pick<FileSpec, 'path' | 'content' | 'mode' | 'owner' | 'group' | 'validate'>): Promise<void> {
+export async function writeAtomically(connection: Connection, spec: Pick<FileSpec, 'path' | 'content' | 'mode' | 'owner' | 'group' | 'validate'>, steps: { before?: string; after?: string } = {}): Promise<void> {
   const suffix = randomBytes(6).toString('hex');
   const upload = `/tmp/.fleet-upload-${suffix}`;
   const staged = `${dirname(spec.path)}/.${basename(spec.path)}.fleet-${suffix}`;
   await connection.upload(spec.content, upload, 0o600);
   const script = [
     `trap ${shellQuote(`rm -f ${shellQuote(upload)} ${shellQuote(staged)}`)} EXIT`,
+    ...(steps.before ? [steps.before] : []),
     shellCommand('install', '-m', spec.mode, '-o', spec.owner, '-g', spec.group, upload, staged),
     ...(spec.validate ? [`( ${spec.validate.replaceAll('%s', shellQuote(staged))} ) >&2 || { echo ${shellQuote(`${spec.path}: the new content was refused by: ${spec.validate.replaceAll('%s', '(new file)')}; the old file stays in place`)} >&2; exit 1; }`] : []),
     shellCommand('mv', '-f', staged, spec.path),
+    ...(steps.after ? [steps.after] : []),
   ].join(' && ');
   await connection.execChecked(`write ${spec.path}`, script, { sudo: true });
 }

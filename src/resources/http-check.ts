@@ -6,6 +6,7 @@ import { Connection } from '../connection/ssh.ts';
 import type { SshTarget } from '../inventory/resolve.ts';
 import { lastLogLines } from './journal.ts';
 import type { Change } from './types.ts';
+import { registerSecret } from '../connection/trace.ts';
 
 export interface HttpCheckSpec {
   url: string;
@@ -143,6 +144,7 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
 
 function passwordFrom(env: string): string {
   const password = process.env[env];
+  registerSecret(password);
   if (!password) throw new HostError('verify', `environment variable ${env} is not set; the check needs it for basic auth`);
   return password;
 }

@@ -25,8 +25,37 @@ export interface ServiceControl {
 
 export type ServiceResource = Resource & { service: ServiceControl };
 
-// Long enough for a crashing binary to be seen exiting; paid only when something was (re)started.
-const SETTLE_SECONDS = 2;
+// How long a start may take before fleet stops watching; a unit still active then is left to the endpoint checks.
+const START_DEADLINE_SECONDS = 20;
+// Without ports to watch, a start counts once the same main process stayed active this long.
+const STABLE_SECONDS = 1;
+
+/**
+ * Starts or restarts a unit and watches it instead of sleeping: done as soon as the unit is active and
+ * a process of the unit listens on each of its ports (or, without ports, stayed active with the same
+ * main PID for a second); failed as soon as it fails, leaves active, or systemd restarts it (NRestarts
+ * grows, SubState auto-restart). A manual start resets the restart counter, so the baseline is read after it.
+ */
+export function startAndWatchScript(unit: string, verb: 'start' | 'restart', ports: readonly number[]): string {
+  const u = shellQuote(unit);
+  return [
+    `systemctl ${verb} ${u} || true`,
+    `prop() { systemctl show -p "$1" --value ${u}; }`,
+    `owned() { for pid in $(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2); do grep -qF ${shellQuote(`/${unit}`)} /proc/$pid/cgroup 2>/dev/null && return 0; done; return 1; }`,
+    `ports=${shellQuote(ports.join(' '))}; command -v ss >/dev/null || ports=`,
+    `before=$(prop NRestarts); started=$(date +%s); seen=; since=`,
+    `while :; do`,
+    `  state=$(prop ActiveState); sub=$(prop SubState); main=$(prop MainPID); now=$(date +%s)`,
+    `  if [ "$(prop NRestarts)" != "$before" ] || [ "$sub" = auto-restart ] || [ "$state" = failed ] || [ "$state" = inactive ]; then echo "$state"; exit 1; fi`,
+    `  if [ "$state" = active ]; then`,
+    `    if [ -n "$ports" ]; then ok=1; for port in $ports; do owned "$port" || ok=; done; [ -n "$ok" ] && exit 0`,
+    `    else [ "$main" = "$seen" ] || { seen=$main; since=$now; }; [ $((now - since)) -ge ${STABLE_SECONDS} ] && exit 0; fi`,
+    `  fi`,
+    `  [ $((now - started)) -ge ${START_DEADLINE_SECONDS} ] && { [ "$state" = active ] && exit 0; echo "$state after ${START_DEADLINE_SECONDS}s"; exit 1; }`,
+    `  sleep 0.1`,
+    `done`,
+  ].join('\n');
+}
 
 /** A systemd service enabled and running (or stopped); restarts and reloads come from the engine's handlers. */
 export function serviceResource(spec: ServiceSpec): ServiceResource {
@@ -39,19 +68,11 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
     return { enabledState, activeState };
   };
 
-  /** Runs `systemctl VERB` and confirms the service is still active, without restarts, a moment later. */
-  const runAndConfirm = async (connection: Connection, verb: 'start' | 'restart') => {
-    const u = shellQuote(unit);
-    const script = [
-      // A manual start resets the automatic-restart counter, so the baseline is read after it.
-      `systemctl ${verb} ${u} || true`,
-      `before=$(systemctl show -p NRestarts --value ${u})`,
-      `sleep ${SETTLE_SECONDS}`,
-      `state=$(systemctl is-active ${u}); after=$(systemctl show -p NRestarts --value ${u})`,
-      `[ "$state" = active ] && [ "$after" = "$before" ] && exit 0`,
-      `echo "$state"; exit 1`,
-    ].join('\n');
-    const result = await connection.exec(script, { sudo: true });
+  /** Runs `systemctl VERB` and watches the unit until it runs (listening on its ports) or fails. */
+  const runAndConfirm = async (connection: Connection, verb: 'start' | 'restart', before?: string) => {
+    const script = startAndWatchScript(unit, verb, spec.ports);
+    const failed = shellQuote(`systemctl ${spec.enabled ? 'enable' : 'disable'} failed`);
+    const result = await connection.exec(before ? `${before} || { echo ${failed}; exit 1; }\n${script}` : script, { sudo: true });
     if (result.code !== 0) throw new HostError('command', `${unit} did not stay up after ${verb} (${result.stdout.trim() || 'failed'})${await diagnose(connection, unit, spec.ports)}`);
   };
 
@@ -80,16 +101,20 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
       return { resource: id, action: 'update', reason: differences.join(', ') };
     },
     async apply(connection, _change, facts) {
-      await connection.execChecked(`${spec.enabled ? 'enable' : 'disable'} ${unit}`, shellCommand('systemctl', spec.enabled ? 'enable' : 'disable', '--quiet', unit), { sudo: true });
+      // --no-reload: systemd's reload after enable only refreshes which targets want the unit, which counts at the
+      // next boot; the unit itself is loaded (by the unit file's daemon-reload, or on demand by start).
+      const enablement = shellCommand('systemctl', spec.enabled ? 'enable' : 'disable', '--quiet', '--no-reload', unit);
       if (spec.state === 'stopped') {
-        await connection.execChecked(`stop ${unit}`, shellCommand('systemctl', 'stop', unit), { sudo: true });
+        await connection.execChecked(`${spec.enabled ? 'enable' : 'disable'} and stop ${unit}`, `${enablement} && ${shellCommand('systemctl', 'stop', unit)}`, { sudo: true });
         return;
       }
-      // The facts already say whether it runs; enabling does not start it.
+      // The facts already say whether it runs; enabling does not start it. Enable and start share one command.
       if (stateOf(facts).activeState !== 'active') {
-        await runAndConfirm(connection, 'start');
+        await runAndConfirm(connection, 'start', enablement);
         started = true;
+        return;
       }
+      await connection.execChecked(`${spec.enabled ? 'enable' : 'disable'} ${unit}`, enablement, { sudo: true });
     },
   };
 }

@@ -42,6 +42,11 @@ export interface Resource {
   plan(facts: Facts): Change | Promise<Change>;
   /** Makes the change planned; only called when the plan said create, update or delete. */
   apply(connection: Connection, change: Change, facts: Facts): Promise<void>;
+  /**
+   * A command apply runs while this resource is unchanged, to keep fleet's own bookkeeping on the host
+   * current (a stale hash record); never a change to what the playbook manages, never run by check.
+   */
+  upkeep?(facts: Facts): string | undefined;
   /** Fills in `diff.before` when the plan needs the old text (one extra read, only with --diff). */
   readBefore?(connection: Connection, change: Change): Promise<void>;
 }

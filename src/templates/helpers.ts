@@ -1,6 +1,7 @@
 import bcrypt from 'bcryptjs';
 import Handlebars, { type HelperDelegate } from 'handlebars';
 import { UsageError } from '../errors.ts';
+import { registerSecret } from '../connection/trace.ts';
 
 import { rememberFreshHash } from './bcrypt-hashes.ts';
 
@@ -28,6 +29,7 @@ export const TEMPLATE_HELPERS: Record<string, HelperDelegate> = {
   /** `{{bcrypt_env "ENV_NAME"}}`: the password from the controller's environment, hashed. */
   bcrypt_env: (name: unknown) => {
     const password = process.env[String(name)];
+    registerSecret(password);
     if (!password) throw new UsageError(`environment variable ${String(name)} is not set; export it with the password before running fleet`);
     return freshBcrypt(password);
   },

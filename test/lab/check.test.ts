@@ -11,7 +11,7 @@ import { useLabMirror } from './mirror.ts';
 interface CheckReport {
   exitCode: number;
   drift: { host: string; resource: string; reason: string }[];
-  hosts: { host: string; state: string }[];
+  hosts: { host: string; state: string; connection?: { commands: number; uploadedBytes: number } }[];
 }
 
 describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
@@ -53,6 +53,15 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
     expect(promtool).toBe('ok ');
   });
 
+  it('a converged host costs one command after connecting, in apply and in check (counted on the SSH session)', async () => {
+    const apply = await runFleet(['apply', file, '--json'], mirror.env);
+    expect(apply.code, apply.stderr).toBe(0);
+    const applied = (JSON.parse(apply.stdout) as { hosts: { host: string; status: string; connection: unknown }[] }).hosts.find((host) => host.host === 'drift-a')!;
+    expect(applied).toMatchObject({ status: 'ok', connection: { commands: 1, uploadedBytes: 0 } });
+    const checked = await check();
+    expect(checked.report.hosts.find((host) => host.host === 'drift-a')).toMatchObject({ state: 'in-sync', connection: { commands: 1, uploadedBytes: 0 } });
+  });
+
   it('detects every kind of tampering in words, writes nothing, and apply repairs it all', async () => {
     await onHost(1, [
       'echo "// edited by hand" >> /etc/alloy/config.alloy',
@@ -80,6 +89,37 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
     expect(repair.code, repair.stdout).toBe(0);
     const after = await check();
     expect(after.code, JSON.stringify(after.report.drift)).toBe(0);
+  });
+
+  it('a binary replaced by another of the same size and mtime is still drift (ctime and inode changed), without re-hashing a converged host', async () => {
+    const binary = '/usr/local/bin/node_exporter';
+    const record = '/var/lib/fleet/artifacts/node_exporter.identity';
+    // fleet recorded the binary's identity and hash at install; a converged check trusts the record...
+    const recorded = await onHost(1, `cat ${record}`);
+    expect(recorded).toMatch(new RegExp(`^${binary}\\|\\d+\\|.+ [0-9a-f]{64}\\n$`));
+    await onHost(1, `sed -i 's/[0-9a-f]\\{64\\}$/${'0'.repeat(64)}/' ${record}`);
+    const trusting = await check();
+    expect(trusting.report.drift.map((item) => item.reason)).toEqual([expect.stringContaining('host has sha256 000000000000…')]);
+    // ...and --verify-hashes hashes in full, whatever the record says.
+    expect((await check('--verify-hashes')).code).toBe(0);
+    await onHost(1, `printf '%s' ${JSON.stringify(recorded)} > ${record}`);
+
+    // Same size (one byte changed in a copy), same mtime (touch -r), moved into place: no touch-visible change.
+    const sizeAndMtime = async () => onHost(1, `stat -c '%s %y' ${binary}`);
+    const before = await sizeAndMtime();
+    await onHost(1, [
+      `cp ${binary} /tmp/impostor`,
+      `printf 'X' | dd of=/tmp/impostor bs=1 seek=4096 conv=notrunc 2>/dev/null`,
+      `touch -r ${binary} /tmp/impostor`,
+      `mv /tmp/impostor ${binary}`,
+    ].join(' && '));
+    expect(await sizeAndMtime()).toBe(before);
+    const drifted = await check();
+    expect(drifted.code).toBe(2);
+    expect(drifted.report.drift.map((item) => `${item.host} ${item.resource}: ${item.reason}`)).toContainEqual(expect.stringMatching(/^drift-a artifact \/usr\/local\/bin\/node_exporter: binary differs \(host has sha256 \w+…, want sha256 \w+…\)/));
+    const repair = await runFleet(['apply', file], mirror.env);
+    expect(repair.code, repair.stdout).toBe(0);
+    expect((await check()).code).toBe(0);
   });
 
   it('an unreachable host is reported without hiding drift on the others', async () => {

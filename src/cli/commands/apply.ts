@@ -16,6 +16,7 @@ interface ApplyOptions extends CommonOptions {
   diff?: boolean;
   tags?: string;
   register: boolean;
+  verifyHashes?: boolean;
 }
 
 export function registerApply(program: Command): void {
@@ -37,13 +38,15 @@ export function registerApply(program: Command): void {
       .option('-C, --check', 'plan only: report what would change and write nothing')
       .option('-D, --diff', 'show a unified diff for every changed file (sensitive files are masked)')
       .option('-t, --tags <tags>', 'only tasks with one of these tags, comma-separated ("register" for the Prometheus step)')
-      .option('--no-register', 'skip the Prometheus registration step'),
+      .option('--no-register', 'skip the Prometheus registration step')
+      .option('--verify-hashes', "hash every installed binary in full (by default a binary whose size, times and inode match fleet's record of its install is not re-read)"),
   ).action(async (inventoryFile: string, playbookNames: string[], options: ApplyOptions) => {
     // Loaded when the command runs, not at start-up (see main.ts).
     const { loadHosts } = await import('../load-hosts.ts');
     const { buildPrograms, convergeHosts } = await import('../converge.ts');
     const { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } = await import('../registration.ts');
     const { renderChanges } = await import('../render-changes.ts');
+    const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     const hosts = loaded.selected;
     const inventoryDir = dirname(inventoryFile);
@@ -52,17 +55,18 @@ export function registerApply(program: Command): void {
     checkRegistrationInputs(loaded);
     const register = options.register && loaded.inventory.raw.prometheus !== undefined && (tags.length === 0 || tags.includes('register'));
     const passwords = await collectBecomePasswords(withPrometheusServers(hosts, loaded, register));
-    const run = { check: options.check === true, diff: options.diff === true, forks: options.forks, passwords };
+    const run = { check: options.check === true, diff: options.diff === true, verifyHashes: options.verifyHashes === true, forks: options.forks, passwords };
     const outcomes = await convergeHosts(hosts, programs, run);
     const healthy = succeededHosts(hosts, outcomes);
     const registration = register ? await runRegistration(loaded, { ...run, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
+    const retry = await writeRetryFile(inventoryFile, options, [...outcomes, ...registration], loaded.all.map((host) => host.name));
 
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration }, diffReplacer(options.diff === true), 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ command: 'apply', check: options.check === true, hosts: outcomes, registration, retryFile: retry?.path ?? null }, diffReplacer(options.diff === true), 2)}\n`);
     } else {
       const details = outcomes.map((outcome) => renderChanges(outcome.host, outcome.result?.changes ?? [], options.diff === true)).filter(Boolean);
       if (details.length) process.stdout.write(`${details.join('\n')}\n`);
-      process.stdout.write(`${renderRecap(outcomes, options.check === true)}${renderRegistration(registration, { diff: options.diff === true, check: options.check === true })}\n`);
+      process.stdout.write(`${renderRecap(outcomes, options.check === true)}${renderRegistration(registration, { diff: options.diff === true, check: options.check === true })}\n${describeRetry(retry, 'apply')}`);
     }
     process.exitCode = exitCodeFor([...outcomes, ...registration]);
   });

@@ -54,15 +54,18 @@ export function registerBootstrap(program: Command): void {
     const applied = options.apply && ready.length ? await convergeHosts(ready, programs, run) : [];
     const healthy = succeededHosts(ready, applied);
     const registration = register && healthy.length ? await runRegistration(loaded, { ...run, awaited: healthy, changed: applied.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
+    const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
+    const retry = await writeRetryFile(inventoryFile, options, [...outcomes, ...applied, ...registration], loaded.all.map((host) => host.name));
 
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ command: 'bootstrap', bootstrap: outcomes, hosts: applied, registration }, diffReplacer(false), 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ command: 'bootstrap', bootstrap: outcomes, hosts: applied, registration, retryFile: retry?.path ?? null }, diffReplacer(false), 2)}\n`);
     } else {
       process.stdout.write(`${renderBootstrap(outcomes)}\n`);
       if (applied.length) {
         const rows = applied.map((outcome) => [outcome.host, paintStatus(outcome.status), formatSeconds(outcome.durationMs), outcome.error ? color.red(`${outcome.error.step}: ${outcome.error.message.split('\n')[0]}`) : '']);
         process.stdout.write(`\n${color.bold('APPLY RECAP')}\n${formatTable(rows)}${renderRegistration(registration, { diff: false, check: false })}\n`);
       }
+      process.stdout.write(describeRetry(retry, 'bootstrap'));
     }
     process.exitCode = exitCodeFor([...outcomes, ...applied, ...registration]);
   });

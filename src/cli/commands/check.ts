@@ -15,6 +15,7 @@ import { formatTable } from '../table.ts';
 interface CheckOptions extends CommonOptions {
   metricsFile?: string;
   diff: boolean;
+  verifyHashes?: boolean;
 }
 
 const STATE_WORDS = { 'in-sync': color.green('in sync'), drift: color.yellow('DRIFT'), unreachable: color.magenta('UNREACHABLE'), failed: color.red('NOT CHECKED') };
@@ -36,7 +37,8 @@ export function registerCheck(program: Command): void {
       .argument('<inventory>', 'inventory YAML file')
       .argument('[playbooks...]', 'playbooks to check against (default: site)')
       .option('--metrics-file <path>', 'also write the result in Prometheus text format (atomically), for the textfile collector')
-      .option('-D, --diff', 'also show the unified diff of each changed file (credentials masked; sensitive files hidden); without it only what differs, in words', false),
+      .option('-D, --diff', 'also show the unified diff of each changed file (credentials masked; sensitive files hidden); without it only what differs, in words', false)
+      .option('--verify-hashes', "hash every installed binary in full (by default a binary whose size, times and inode match fleet's record of its install is not re-read)"),
   ).action(async (inventoryFile: string, playbookNames: string[], options: CheckOptions) => {
     const startedAt = new Date();
     // Loaded when the command runs, not at start-up (see main.ts).
@@ -48,16 +50,18 @@ export function registerCheck(program: Command): void {
     checkRegistrationInputs(loaded);
     const register = loaded.inventory.raw.prometheus !== undefined;
     const passwords = await collectBecomePasswords(withPrometheusServers(loaded.selected, loaded, register));
-    const run = { check: true, diff: options.diff, forks: options.forks, passwords };
+    const run = { check: true, diff: options.diff, verifyHashes: options.verifyHashes === true, forks: options.forks, passwords };
     const outcomes = await convergeHosts(loaded.selected, programs, run);
     const registration = register ? await runRegistration(loaded, { ...run, awaited: [] }) : [];
+    const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
+    const retry = await writeRetryFile(inventoryFile, options, [...outcomes, ...registration], loaded.all.map((host) => host.name));
     const report = summarizeDrift(outcomes, registration, loaded.selected.map((host) => host.name), startedAt);
     if (options.metricsFile) {
       await writeFileAtomically(options.metricsFile, renderDriftMetrics(report)).catch((error: Error) => {
         throw new ExternalError(`cannot write the metrics file ${options.metricsFile}: ${error.message}`);
       });
     }
-    process.stdout.write(options.json ? `${JSON.stringify({ command: 'check', exitCode: driftExitCode(report), ...report }, diffReplacer(options.diff), 2)}\n` : renderDriftReport(report, options.diff));
+    process.stdout.write(options.json ? `${JSON.stringify({ command: 'check', exitCode: driftExitCode(report), ...report, retryFile: retry?.path ?? null }, diffReplacer(options.diff), 2)}\n` : `${renderDriftReport(report, options.diff)}${describeRetry(retry, 'check')}`);
     process.exitCode = driftExitCode(report);
   });
 }

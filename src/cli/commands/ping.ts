@@ -29,9 +29,10 @@ export function registerPing(program: Command): void {
       .argument('<inventory>', 'inventory YAML file'),
   ).action(async (inventoryFile: string, options: CommonOptions) => {
     // Loaded when the command runs, not at start-up (see main.ts).
-    const { loadSelectedHosts } = await import('../load-hosts.ts');
+    const { loadHosts } = await import('../load-hosts.ts');
     const { runOnHosts } = await import('../../engine/run-hosts.ts');
-    const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
+    const { all, selected: hosts } = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
     const passwords = await collectBecomePasswords(hosts);
     const progress = await createProgress(hosts.length, 'pinging');
     const outcomes = await runOnHosts<PingResult>(
@@ -54,8 +55,9 @@ export function registerPing(program: Command): void {
       },
     );
     progress.stop();
+    const retry = await writeRetryFile(inventoryFile, options, outcomes, all.map((host) => host.name));
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ command: 'ping', hosts: outcomes }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ command: 'ping', hosts: outcomes, retryFile: retry?.path ?? null }, null, 2)}\n`);
     } else {
       const rows = outcomes.map((outcome) => {
         const result = outcome.result;
@@ -67,7 +69,7 @@ export function registerPing(program: Command): void {
           formatSeconds(outcome.durationMs),
         ];
       });
-      process.stdout.write(`\n${color.bold('PING RECAP')}\n${formatTable([['host', 'status', 'login', 'system', 'time'].map(color.dim), ...rows])}\n`);
+      process.stdout.write(`\n${color.bold('PING RECAP')}\n${formatTable([['host', 'status', 'login', 'system', 'time'].map(color.dim), ...rows])}\n${describeRetry(retry, 'ping')}`);
     }
     process.exitCode = exitCodeFor(outcomes);
   });

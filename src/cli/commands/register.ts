@@ -47,7 +47,9 @@ export function registerRegister(program: Command): void {
     const { renderRegistration, runRegistration } = await import('../registration.ts');
     const passwords = await collectBecomePasswords(loaded.prometheusServers);
     const outcomes = await runRegistration(loaded, { awaited: loaded.selected, changed: [], check: options.check === true, diff: options.diff === true, forks: options.forks, passwords });
-    process.stdout.write(options.json ? `${JSON.stringify({ command: 'register', registration: outcomes }, diffReplacer(options.diff === true), 2)}\n` : `${renderRegistration(outcomes, { diff: options.diff === true, check: options.check === true }).trimStart()}\n`);
+    const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
+    const retry = await writeRetryFile(inventoryFile, options, outcomes, loaded.all.map((host) => host.name));
+    process.stdout.write(options.json ? `${JSON.stringify({ command: 'register', registration: outcomes, retryFile: retry?.path ?? null }, diffReplacer(options.diff === true), 2)}\n` : `${renderRegistration(outcomes, { diff: options.diff === true, check: options.check === true }).trimStart()}\n${describeRetry(retry, 'register')}`);
     process.exitCode = exitCodeFor(outcomes);
   });
 

@@ -11,6 +11,14 @@ describe('several commands in one round trip', () => {
     expect(outputs).toEqual(['no newline at the end', 'two\nerr\n', '', 'a\n\n']);
   });
 
+  it('in parallel: the same outputs in the same order, with the shell variables set before it', async () => {
+    const commands = ['sleep 0.3; echo slow', "printf 'no newline'", 'echo "$flag"; echo err >&2', 'true'];
+    const started = Date.now();
+    const outputs = await runInOneRoundTrip(commands, (script) => sh(`flag=set\n${script}`), { parallel: true });
+    expect(outputs).toEqual(['slow\n', 'no newline', 'set\nerr\n', '']);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('sends nothing when there is nothing to run', async () => {
     let calls = 0;
     expect(await runInOneRoundTrip([], async () => (calls++, ''))).toEqual([]);

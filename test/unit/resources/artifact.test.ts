@@ -49,17 +49,17 @@ describe('artifact plan', () => {
     const cache = new ArtifactCache(await mkdtemp(join(tmpdir(), 'fleet-cache-')));
     const resource = artifactResource(spec(), cache);
     const installed = `regular file|755|root|root|${sha(binaryFor('arm64'))}`;
-    const same = await resource.plan(factsFrom({ 'host:machine': 'aarch64', 'path:/usr/local/bin/tool': installed }));
+    const same = await resource.plan(factsFrom({ 'host:machine': 'aarch64', 'binary:/usr/local/bin/tool': installed }));
     expect(same).toEqual({ resource: 'artifact /usr/local/bin/tool', action: 'same', reason: 'binary matches tool-1.2.3.linux-arm64.tar.gz' });
     // The same binary on an amd64 host is the wrong one.
-    const wrong = await resource.plan(factsFrom({ 'host:machine': 'x86_64', 'path:/usr/local/bin/tool': installed }));
+    const wrong = await resource.plan(factsFrom({ 'host:machine': 'x86_64', 'binary:/usr/local/bin/tool': installed }));
     expect(wrong).toMatchObject({ action: 'update', reason: expect.stringContaining('tool amd64 from') });
     expect(downloads.filter((url) => url.endsWith('.tar.gz'))).toEqual(['/v1.2.3/tool-1.2.3.linux-arm64.tar.gz', '/v1.2.3/tool-1.2.3.linux-amd64.tar.gz']);
   });
 
   it('refuses an architecture the project does not publish', async () => {
     const resource = artifactResource(spec(), new ArtifactCache(await mkdtemp(join(tmpdir(), 'fleet-cache-'))));
-    await expect(resource.plan(factsFrom({ 'host:machine': 'armv7l', 'path:/usr/local/bin/tool': 'absent' }))).rejects.toThrow('tool publishes no release for armv7l (armv7); it has amd64, arm64');
+    await expect(resource.plan(factsFrom({ 'host:machine': 'armv7l', 'binary:/usr/local/bin/tool': 'absent' }))).rejects.toThrow('tool publishes no release for armv7l (armv7); it has amd64, arm64');
   });
 
   it('reads a flat zip (the Alloy layout) verified against an upper-case SHA256SUMS', async () => {
@@ -67,7 +67,7 @@ describe('artifact plan', () => {
       { ...spec(), name: 'alloy', url: `${base}/v1.2.3/alloy-linux-{arch}.zip`, checksumsUrl: `${base}/v1.2.3/SHA256SUMS`, member: 'alloy-linux-{arch}', dest: '/usr/local/bin/alloy' },
       new ArtifactCache(await mkdtemp(join(tmpdir(), 'fleet-cache-'))),
     );
-    const plan = await resource.plan(factsFrom({ 'host:machine': 'aarch64', 'path:/usr/local/bin/alloy': `regular file|755|root|root|${sha(binaryFor('zip arm64'))}` }));
+    const plan = await resource.plan(factsFrom({ 'host:machine': 'aarch64', 'binary:/usr/local/bin/alloy': `regular file|755|root|root|${sha(binaryFor('zip arm64'))}` }));
     expect(plan.action).toBe('same');
   });
 });
