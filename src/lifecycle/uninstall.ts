@@ -39,7 +39,9 @@ export function uninstallProgram(record: HostRecord, entries: readonly RecordEnt
     else if (kind === 'file') resources.push(absentFileResource({ path: target }));
     else if (kind === 'artifact') {
       resources.push(absentFileResource({ path: target }));
+      // The artifact's marker and its identity record (see resources/artifact.ts), named after the binary.
       resources.push(absentFileResource({ path: `${RECORD_DIR}/artifacts/${basename(target)}` }));
+      resources.push(absentFileResource({ path: `${RECORD_DIR}/artifacts/${basename(target)}.identity` }));
     } else if (kind === 'directory') resources.push(absentDirectoryResource(target));
     else if (kind === 'user') resources.push(absentUserResource(target));
   }
@@ -112,8 +114,9 @@ function recordResource(remaining: HostRecord): Resource {
     },
     async apply(connection) {
       if (!empty) return writeRecord(connection, remaining);
-      // The folder goes only when empty: other state of fleet's may live there.
-      await connection.execChecked(`remove ${RECORD_PATH}`, `${shellCommand('rm', '-f', RECORD_PATH)} && { ${shellCommand('rmdir', `${RECORD_DIR}/artifacts`)} 2>/dev/null; ${shellCommand('rmdir', RECORD_DIR)} 2>/dev/null; true; }`, { sudo: true });
+      // fleet's own bookkeeping goes too (artifact markers and hash records, also those of binaries it found: a cache
+      // the next apply rebuilds); the folder itself only when nothing else is left in it.
+      await connection.execChecked(`remove ${RECORD_PATH}`, `${shellCommand('rm', '-rf', '--', RECORD_PATH, `${RECORD_DIR}/artifacts`)} && { ${shellCommand('rmdir', RECORD_DIR)} 2>/dev/null; true; }`, { sudo: true });
     },
   };
 }

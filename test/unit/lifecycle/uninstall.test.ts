@@ -54,6 +54,7 @@ describe('uninstall plan', () => {
       'file /etc/alloy/config.alloy',
       'file /usr/local/bin/node_exporter',
       'file /var/lib/fleet/artifacts/node_exporter',
+      'file /var/lib/fleet/artifacts/node_exporter.identity',
       'directory /var/lib/alloy/data',
       'directory /var/lib/alloy',
       'user node_exporter',
