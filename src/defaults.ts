@@ -25,8 +25,13 @@ export const BUILTIN_VARS = {
       /** Basic auth user whose password comes from the controller's environment (never from a file). */
       basic_auth_user: '',
       basic_auth_password_env: '',
+      /** Certificate and key on the host; set both to serve HTTPS (a change of on/off restarts Node Exporter). */
       tls_cert_file: '',
       tls_key_file: '',
+      /** With TLS: the CA certificate (a file on the controller) Prometheus trusts; fleet copies it next to prometheus.yml. */
+      scrape_ca_file: '',
+      /** With TLS and no CA: Prometheus scrapes without checking certificates. Only when set here by name. */
+      scrape_insecure_skip_verify: false,
     },
   },
   alloy: {

@@ -101,13 +101,20 @@ export class ArtifactCache {
     });
   }
 
-  /** One file out of a verified archive (tar.gz or zip), unpacked once next to it. */
+  /**
+   * One file out of a verified archive (tar.gz or zip), unpacked once next to it. An unpacked copy
+   * from an earlier run is hashed again first: one changed on disk since is unpacked anew.
+   */
   binary(url: string, sha256: string, member: string): Promise<CachedBinary> {
     return this.once(`binary ${sha256} ${member}`, async () => {
       const archive = await this.archive(url, sha256);
       const path = join(this.dir, sha256, 'unpacked', member);
       const marker = `${path}.sha256`;
-      if (existsSync(marker) && existsSync(path)) return { path, sha256: (await readFile(marker, 'utf8')).trim() };
+      if (existsSync(marker) && existsSync(path)) {
+        const recorded = (await readFile(marker, 'utf8')).trim();
+        if ((await sha256File(path)) === recorded) return { path, sha256: recorded };
+        await rm(path, { force: true });
+      }
       await mkdir(dirname(path), { recursive: true });
       if (archive.endsWith('.zip')) {
         if (!(await unzipMember(archive, member, path))) throw new ExternalError(`${basename(archive)} holds no ${member}`);

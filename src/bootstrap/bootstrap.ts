@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { HostError } from '../connection/errors.ts';
+import { HostKeyError } from '../connection/host-key-check.ts';
 import { Connection } from '../connection/ssh.ts';
 import type { EventSink, HostOutcome } from '../engine/events.ts';
 import { applyHostPlan, isChange, planHost, type HostProgram } from '../engine/host-plan.ts';
@@ -56,12 +57,12 @@ function bootstrapProgram(host: ResolvedHost, publicKey: string): HostProgram {
   return { resources: resources.map((resource) => ({ resource })), checks: [] };
 }
 
-/** The same host, reached with the image's initial login; the first key it offers is recorded (trust on first use). */
+/** The same host, reached with the image's initial login, under the same host key policy as the deploy login. */
 function initialLogin(host: ResolvedHost): ResolvedHost {
   const login = host.bootstrap;
   return {
     ...host,
-    ssh: { ...host.ssh, user: login.user, identityFiles: login.identityFiles, agent: undefined, hostKeyChecking: host.ssh.hostKeyChecking === 'off' ? 'off' : 'accept-new' },
+    ssh: { ...host.ssh, user: login.user, identityFiles: login.identityFiles, agent: undefined },
     become: { enabled: login.user !== 'root', passwordPrompt: false },
   };
 }
@@ -85,6 +86,11 @@ export interface BootstrapOptions {
   /** Initial passwords by host name (from the environment or one prompt). */
   passwords: ReadonlyMap<string, string>;
   publicKeys: ReadonlyMap<string, string>;
+  /**
+   * --trust-new-host-keys: under ssh.host_key_checking strict, record the key a host offers on
+   * first contact (printed) instead of refusing it. Without it no password goes to an unchecked host.
+   */
+  trustNewHostKeys?: boolean;
 }
 
 /**
@@ -96,8 +102,7 @@ export async function bootstrapHosts(hosts: readonly ResolvedHost[], options: Bo
   return runOnHosts<BootstrapResult>(
     hosts,
     async ({ host, connection, report }) => {
-      // openDeployOrInitial opens the deploy session with host.ssh itself, the initial one with a copy.
-      const result: BootstrapResult = { loggedInAs: connection.target === host.ssh ? 'deploy' : 'initial', recordedHostKey: connection.recordedHostKey, changes: [] };
+      const result: BootstrapResult = { loggedInAs: initialSessions.has(connection) ? 'initial' : 'deploy', recordedHostKey: recordedKeys.get(connection) ?? connection.recordedHostKey, changes: [] };
       try {
         report('facts');
         const program = bootstrapProgram(host, options.publicKeys.get(host.name)!);
@@ -122,22 +127,52 @@ export async function bootstrapHosts(hosts: readonly ResolvedHost[], options: Bo
       forks: options.forks,
       emit: options.emit,
       openOptions: (host) => ({ password: options.passwords.get(host.name), become: { enabled: host.become.enabled } }),
-      connect: openDeployOrInitial,
+      connect: (host, openOptions) => openDeployOrInitial(trustingFirstKey(host, options.trustNewHostKeys ?? false), openOptions),
     },
   );
 }
 
-/** The deploy user first (an already bootstrapped host); the initial login when that is refused or the host is new to us. */
+const initialSessions = new WeakSet<Connection>();
+/** A key recorded by the deploy attempt that then failed to log in: the initial session carries it on. */
+const recordedKeys = new WeakMap<Connection, string>();
+
+/** Under --trust-new-host-keys, strict becomes accept-new for this bootstrap: the operator asked for it by name. */
+function trustingFirstKey(host: ResolvedHost, trust: boolean): ResolvedHost {
+  return trust && host.ssh.hostKeyChecking === 'strict' ? { ...host, ssh: { ...host.ssh, hostKeyChecking: 'accept-new' } } : host;
+}
+
+/**
+ * The deploy user first (an already bootstrapped host); the initial login when that is refused. A host
+ * key that cannot be checked stops here, before any password is sent.
+ */
 async function openDeployOrInitial(host: ResolvedHost, openOptions: { password?: string }): Promise<Connection> {
+  let recorded: string | undefined;
   try {
     return await Connection.open(host.ssh, { label: host.name, become: { enabled: host.ssh.user !== 'root' } });
   } catch (error) {
-    if (!(error instanceof HostError) || !['auth', 'host-key'].includes(error.kind)) throw error;
-    if (error.kind === 'host-key' && /CHANGED/.test(error.message)) throw error;
+    if (error instanceof HostKeyError && (error.verdict === 'unknown' || error.verdict === 'unknown-type')) {
+      error.message +=
+        '. fleet bootstrap sends no password to a host whose key it cannot check: add the key to known_hosts, ' +
+        'or run fleet bootstrap with --trust-new-host-keys to record the key the host offers on first contact (it is printed)';
+      throw error;
+    }
+    if (!(error instanceof HostError) || error.kind !== 'auth') throw error;
+    recorded = error.recordedHostKey;
   }
   const login = initialLogin(host);
   if (login.bootstrap.identityFiles.length === 0 && openOptions.password === undefined) {
     throw new HostError('auth', `${host.ssh.user} cannot log in yet and no initial credentials are set; give bootstrap.password_env, bootstrap.password_prompt or bootstrap.identity_file`);
   }
-  return Connection.open(login.ssh, { label: host.name, password: openOptions.password, become: login.become });
+  let connection: Connection;
+  try {
+    connection = await Connection.open(login.ssh, { label: host.name, password: openOptions.password, become: login.become });
+  } catch (error) {
+    // Trust on first use is always shown, even when the login then fails.
+    recorded ??= error instanceof HostError ? error.recordedHostKey : undefined;
+    if (recorded && error instanceof HostError) error.message += `; the host key ${recorded} was recorded in ${host.ssh.knownHostsFile} on this first contact`;
+    throw error;
+  }
+  initialSessions.add(connection);
+  if (recorded) recordedKeys.set(connection, recorded);
+  return connection;
 }

@@ -1,6 +1,7 @@
 import { HostError } from '../connection/errors.ts';
 import type { HostOutcome } from '../engine/events.ts';
-import { convergeHost, isChange, selectByTags, type HostProgram } from '../engine/host-plan.ts';
+import { convergeHost, isChange, selectByTags, type HostProgram, type TagSelection } from '../engine/host-plan.ts';
+import type { Serial } from '../engine/batches.ts';
 import { runOnHosts } from '../engine/run-hosts.ts';
 import { UsageError } from '../errors.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
@@ -25,7 +26,7 @@ export interface ConvergeResult {
  * Every selected host's program, rendered before the first connection: a bad variable or template
  * stops the run with every host untouched.
  */
-export async function buildPrograms(hosts: readonly ResolvedHost[], playbookNames: readonly string[], tags: readonly string[], loaded: LoadedHosts, inventoryDir: string): Promise<Map<string, HostProgram>> {
+export async function buildPrograms(hosts: readonly ResolvedHost[], playbookNames: readonly string[], tags: TagSelection, loaded: LoadedHosts, inventoryDir: string): Promise<Map<string, HostProgram>> {
   const playbooks = await loadPlaybooks(playbookNames.length ? playbookNames : ['site'], inventoryDir);
   const firstServer = loaded.inventory.raw.prometheus?.servers[0];
   const fleet: FleetContext = {
@@ -57,6 +58,10 @@ export interface ConvergeRun {
   extraFacts?: (host: ResolvedHost) => FactRequest[];
   /** Leave the host's record of what fleet created alone (uninstall keeps it itself). */
   noRecord?: boolean;
+  /** Rolling runs and interruption, passed to runOnHosts. */
+  serial?: Serial;
+  maxFailPercent?: number;
+  signal?: AbortSignal;
 }
 
 /** Plans (and unless checking, applies and verifies) every host's program in parallel, with progress on stderr. */
@@ -102,7 +107,7 @@ export async function convergeHosts(hosts: readonly ResolvedHost[], programs: Re
       }
       return { status: changes.some(isChange) ? 'changed' : 'ok', result: extra ? { changes, extra } : { changes } };
     },
-    { forks: run.forks, emit: progress.sink, openOptions: becomeOpenOptions(run.passwords) },
+    { forks: run.forks, emit: progress.sink, openOptions: becomeOpenOptions(run.passwords), serial: run.serial, maxFailPercent: run.maxFailPercent, signal: run.signal },
   );
   progress.stop();
   return outcomes;

@@ -24,7 +24,7 @@ const program = new Command('fleet')
       'Defaults set once: fleet.yaml next to the inventory or in the working directory, or FLEET_CONFIG (forks, inventory, ' +
       'log_file, artifact_cache, color, retry files); flags beat the environment, which beats fleet.yaml. ' +
       'Failed hosts are listed in INVENTORY.retry: rerun them with --limit @INVENTORY.retry. Completion: source <(fleet completion bash).\n\n' +
-      'Exit codes: 0 success, 1 bad input (inventory, playbook, arguments), 2 a host failed, 4 a host was unreachable, 70 a bug in fleet.',
+      'Exit codes: 0 success, 1 bad input (inventory, playbook, arguments), 2 a host failed, 4 a host was unreachable, 70 a bug in fleet, 130 interrupted by Ctrl-C (143 by SIGTERM): steps in flight finished, the recap says what was done, a rerun finishes; a second Ctrl-C stops at once.',
   )
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')

@@ -2,6 +2,7 @@ import type { HostOutcome } from '../engine/events.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
 import { registerWithPrometheus, type ServerResult } from '../register/register.ts';
 import { nodeExporterScrapeAuth } from '../register/scrape-auth.ts';
+import { nodeExporterScrapeTls } from '../register/scrape-tls.ts';
 import { registeredHosts } from '../register/targets.ts';
 import { becomeOpenOptions } from './become-passwords.ts';
 import { color } from './colors.ts';
@@ -31,7 +32,20 @@ export function withPrometheusServers(hosts: readonly ResolvedHost[], loaded: Lo
 
 /** Fails before any connection when registration could not run (credentials it needs are missing). */
 export function checkRegistrationInputs(loaded: LoadedHosts): void {
-  if (loaded.inventory.raw.prometheus) nodeExporterScrapeAuth(registeredHosts(loaded.all));
+  if (loaded.inventory.raw.prometheus) {
+    nodeExporterScrapeAuth(registeredHosts(loaded.all));
+    nodeExporterScrapeTls(registeredHosts(loaded.all));
+  }
+}
+
+/** Hosts whose Alloy ships metrics to the first Prometheus server (extra scrapes or host metrics, no URL of their own). */
+function remoteWriteSenders(hosts: readonly ResolvedHost[]): string[] {
+  return hosts
+    .filter((host) => {
+      const alloy = (host.vars.alloy ?? {}) as { extra_scrapes?: unknown[]; host_metrics?: boolean; remote_write_url?: string };
+      return ((alloy.extra_scrapes?.length ?? 0) > 0 || alloy.host_metrics === true) && !alloy.remote_write_url;
+    })
+    .map((host) => host.name);
 }
 
 /** Registers the inventory's hosts with its Prometheus servers; the servers are reached whatever the --limit. */
@@ -46,6 +60,8 @@ export async function runRegistration(loaded: LoadedHosts, run: RegistrationRun)
     awaited: run.awaited.filter((host) => registered.includes(host)),
     changed: new Set(run.changed ?? run.awaited.map((host) => host.name)),
     scrapeAuth: nodeExporterScrapeAuth(registered),
+    scrapeTls: nodeExporterScrapeTls(registered),
+    remoteWriteSenders: remoteWriteSenders(registered),
     check: run.check,
     diff: run.diff,
     forks: run.forks,

@@ -13,7 +13,7 @@ import { formatTable } from './table.ts';
 /** fleet status: check's read-only pass, with the record, service states and running versions read in the same round trip. */
 export async function runStatus(inventoryFile: string, playbookNames: string[], options: CommonOptions): Promise<void> {
   const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
-  const programs = await buildPrograms(loaded.selected, playbookNames, [], loaded, dirname(inventoryFile));
+  const programs = await buildPrograms(loaded.selected, playbookNames, { tags: [] }, loaded, dirname(inventoryFile));
   checkRegistrationInputs(loaded);
   const register = loaded.inventory.raw.prometheus !== undefined;
   const passwords = await collectBecomePasswords(withPrometheusServers(loaded.selected, loaded, register));

@@ -1,10 +1,14 @@
 /** What went wrong with a host, in the words the recap uses. */
-export type HostFailureKind = 'unreachable' | 'auth' | 'host-key' | 'sudo' | 'command' | 'timeout' | 'artifact' | 'verify';
+export type HostFailureKind = 'unreachable' | 'auth' | 'host-key' | 'sudo' | 'command' | 'timeout' | 'artifact' | 'verify' | 'interrupted';
 
 export class HostError extends Error {
   override name = 'HostError';
   /** What the task had done or planned before it failed, kept for the report. */
   result?: unknown;
+  /** How many times fleet tried to connect before this failure (transient failures are retried). */
+  connectAttempts?: number;
+  /** A host key this failed connection recorded in known_hosts (trust on first use), to be shown. */
+  recordedHostKey?: string;
   constructor(
     readonly kind: HostFailureKind,
     message: string,

@@ -3,14 +3,22 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { globToRegExp } from '../glob.ts';
 
+/** One known_hosts line that applies to a host: a plain key, a revoked key, or a certificate authority. */
 export interface KnownKey {
+  marker?: 'revoked' | 'cert-authority';
   type: string;
   key: string;
+  /** 1-based line number, for messages the operator can act on. */
+  line: number;
 }
 
-/** The name known_hosts files use for a host: `host`, or `[host]:port` off port 22. */
+/**
+ * The name known_hosts files use for a host: `host`, or `[host]:port` off port 22. Lower case, as
+ * OpenSSH lowercases the host name before it looks it up (or hashes it).
+ */
 export function knownHostsName(host: string, port: number): string {
-  return port === 22 ? host : `[${host}]:${port}`;
+  const name = host.toLowerCase();
+  return port === 22 ? name : `[${name}]:${port}`;
 }
 
 /** OpenSSH's fingerprint of a public key blob: SHA256 in unpadded base64. */
@@ -18,23 +26,57 @@ export function fingerprint(keyBlob: Buffer): string {
   return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
 }
 
-/** Every key a known_hosts file holds for the host, plain and hashed (`|1|salt|hash`) entries alike. */
+/**
+ * Every line of a known_hosts file that applies to the host, with its marker (`@revoked`,
+ * `@cert-authority`), matched as OpenSSH's hostfile.c does: plain and hashed (`|1|salt|hash`)
+ * patterns, `*`/`?` globs, case-insensitive, and a matching `!pattern` excludes the whole line.
+ */
 export async function readKnownKeys(file: string, host: string, port: number): Promise<KnownKey[]> {
+  return readKnownKeysNamed(file, knownHostsName(host, port));
+}
+
+/** Like readKnownKeys, for a name as known_hosts files it (ssh_config HostKeyAlias names one directly). */
+export async function readKnownKeysNamed(file: string, name: string): Promise<KnownKey[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
     return [];
   }
-  const name = knownHostsName(host, port);
+  return knownKeysIn(text, name.toLowerCase());
+}
+
+export function knownKeysIn(text: string, name: string): KnownKey[] {
   const keys: KnownKey[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 3 || fields[0]!.startsWith('#') || fields[0]!.startsWith('@')) continue;
+  text.split('\n').forEach((raw, index) => {
+    const fields = raw.trim().split(/\s+/);
+    if (fields[0] === '' || fields[0]!.startsWith('#')) return;
+    let marker: KnownKey['marker'];
+    if (fields[0]!.startsWith('@')) {
+      const word = fields.shift()!;
+      if (word === '@revoked') marker = 'revoked';
+      else if (word === '@cert-authority') marker = 'cert-authority';
+      // An unknown marker: OpenSSH skips the line, so do we.
+      else return;
+    }
+    if (fields.length < 3) return;
     const [patterns, type, key] = fields as [string, string, string];
-    if (patterns.split(',').some((pattern) => patternMatches(pattern, name))) keys.push({ type, key });
-  }
+    if (listMatches(patterns, name)) keys.push({ ...(marker ? { marker } : {}), type, key, line: index + 1 });
+  });
   return keys;
+}
+
+/** A comma-separated pattern list matches when one pattern does and no `!pattern` does. */
+function listMatches(patterns: string, name: string): boolean {
+  let matched = false;
+  for (const pattern of patterns.split(',')) {
+    if (pattern.startsWith('!')) {
+      if (patternMatches(pattern.slice(1), name)) return false;
+    } else if (patternMatches(pattern, name)) {
+      matched = true;
+    }
+  }
+  return matched;
 }
 
 function patternMatches(pattern: string, name: string): boolean {
@@ -43,14 +85,17 @@ function patternMatches(pattern: string, name: string): boolean {
     if (!salt || !hash) return false;
     return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
   }
-  if (pattern.startsWith('!')) return false;
-  return globToRegExp(pattern).test(name);
+  return globToRegExp(pattern.toLowerCase()).test(name);
 }
 
 /** Records a newly accepted key, as `ssh -o StrictHostKeyChecking=accept-new` does. */
 export async function appendKnownKey(file: string, host: string, port: number, keyBlob: Buffer): Promise<void> {
+  await appendKnownKeyNamed(file, knownHostsName(host, port), keyBlob);
+}
+
+export async function appendKnownKeyNamed(file: string, name: string, keyBlob: Buffer): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  await appendFile(file, `${knownHostsName(host, port)} ${keyTypeOf(keyBlob)} ${keyBlob.toString('base64')}\n`, { mode: 0o600 });
+  await appendFile(file, `${name} ${keyTypeOf(keyBlob)} ${keyBlob.toString('base64')}\n`, { mode: 0o600 });
 }
 
 /** The type name is the first length-prefixed string inside the key blob. */

@@ -1,9 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeSSH } from 'node-ssh';
 import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import type { SshTarget } from '../inventory/resolve.ts';
+import { CONNECT_RETRY, withConnectRetries } from './connect-retry.ts';
 import { classifyConnectError, HostError } from './errors.ts';
-import { verifyHostKey } from './host-key-check.ts';
+import { knownKeyTypes, verifyHostKey } from './host-key-check.ts';
+import { capChannelOutput, DEFAULT_OUTPUT_CAP_BYTES, formatBytes } from './output-cap.ts';
+import { startProxyCommand, type ProxyProcess } from './proxy-command.ts';
 import { shellQuote } from './quote.ts';
 import { emitTrace, registerSecret, tracing } from './trace.ts';
 
@@ -18,6 +22,8 @@ export interface ExecOptions {
   sudo?: boolean;
   timeoutMs?: number;
   stdin?: string;
+  /** stdout and stderr together; past this the command is cut off and fails (default 16 MiB). */
+  maxOutputBytes?: number;
   /** The step's name for -v and --log (default: the command's first word). */
   name?: string;
 }
@@ -28,6 +34,8 @@ export interface OpenOptions {
   /** Wrap `sudo: true` commands in sudo, with this password when sudo asks for one. */
   become?: { enabled: boolean; password?: string };
   defaultTimeoutMs?: number;
+  /** How soon a silent host counts as gone; shorter in tests than the defaults (LIVENESS). */
+  liveness?: Partial<typeof LIVENESS>;
   /** The inventory's name for the host, for -v and --log (default: its address). */
   label?: string;
 }
@@ -48,6 +56,20 @@ const UPLOAD_CHUNKS = { chunkSize: 252 * 1024, concurrency: 16 };
 // Printed by the shell that sudo starts: its absence on stderr means sudo itself refused.
 const SUDO_OK = '__fleet_sudo_ok__';
 
+const LIVENESS = {
+  // A host that stops answering (frozen, cable pulled) is noticed after about 45 s even while idle.
+  keepaliveIntervalMs: 15_000,
+  keepaliveCountMax: 3,
+  // An SFTP open or transfer that makes no progress for this long has stalled.
+  uploadStallMs: 60_000,
+};
+
+/** ssh2's names for the host key algorithms of each known_hosts key type. */
+const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+const ALL_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
 /** One SSH session per host for the whole run: exec, upload, close. */
 export class Connection {
   readonly usage: ConnectionUsage = { commands: 0, uploadedBytes: 0 };
@@ -59,55 +81,96 @@ export class Connection {
     private readonly jump?: Connection,
     /** The host key recorded in known_hosts by this connection (trust on first use), if any. */
     readonly recordedHostKey?: string,
+    /** How many attempts the connection took (transient failures are retried with backoff). */
+    readonly connectAttempts = 1,
   ) {}
 
   static async open(target: SshTarget, options: OpenOptions = {}): Promise<Connection> {
     registerSecret(options.password);
     registerSecret(options.become?.password);
     const jump = target.jump ? await Connection.openJump(target.jump, options) : undefined;
-    const where = `${target.user}@${target.host}:${target.port}${jump ? ` via ${target.jump!.host}:${target.jump!.port}` : ''}`;
+    const proxyCommand = jump ? undefined : target.proxyCommand;
+    const where = `${target.user}@${target.host}:${target.port}${jump ? ` via ${describeJumps(target.jump!)}` : proxyCommand ? ` via ProxyCommand "${proxyCommand}"` : ''}`;
     const { authHandler, methods } = await authenticationMethods(target, options.password);
-    const hostKey: { failure?: HostError; recorded?: string } = {};
-    const ssh = new NodeSSH();
+    const preferred = (await knownKeyTypes(target)).flatMap((type) => HOST_KEY_ALGORITHMS[type] ?? [type]);
+    let attempts = 0;
+    const hostKey: { failure?: HostError; recorded?: string; proxy?: ProxyProcess } = {};
+    let ssh = new NodeSSH();
     try {
-      const config: ConnectConfig = {
-        host: target.host,
-        port: target.port,
-        username: target.user,
-        readyTimeout: target.connectTimeoutMs,
-        authHandler,
-        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-          verifyHostKey(target, key).then(
-            (recorded) => {
-              hostKey.recorded = recorded;
-              verify(true);
-            },
-            (error: HostError) => {
-              hostKey.failure = error;
-              verify(false);
-            },
-          );
-        },
-      } as ConnectConfig;
-      if (jump) config.sock = await jump.forwardTo(target.host, target.port);
-      await ssh.connect(config as Parameters<NodeSSH['connect']>[0]);
-      // node-ssh drops its error listener once connected; a later reset would then crash the whole
-      // run. The command or upload in flight fails on the closed session instead, for this host only.
-      ssh.connection?.on('error', () => {});
+      // A ProxyCommand's failure says nothing about the host's sshd: it is not retried.
+      await withConnectRetries(async (n) => {
+        attempts = n;
+        hostKey.failure = undefined;
+        ssh = new NodeSSH();
+        try {
+          await Connection.connectOnce(ssh, target, jump, authHandler, preferred, hostKey, { ...LIVENESS, ...options.liveness });
+        } catch (error) {
+          ssh.dispose();
+          hostKey.proxy?.stream.destroy();
+          throw error;
+        }
+      }, proxyCommand ? { ...CONNECT_RETRY, attempts: 1 } : CONNECT_RETRY);
     } catch (error) {
-      ssh.dispose();
       jump?.close();
-      throw hostKey.failure ?? classifyConnectError(error, where, methods);
+      const proxyFailure = hostKey.proxy && !hostKey.failure && !(error instanceof HostError) && /before handshake|ECONNRESET|EPIPE/i.test(String((error as Error)?.message)) ? await proxyCommandFailure(hostKey.proxy, where) : undefined;
+      const failure = hostKey.failure ?? proxyFailure ?? classifyConnectError(error, where, methods);
+      failure.connectAttempts = attempts;
+      if (attempts > 1) failure.message += ` (after ${attempts} attempts)`;
+      failure.recordedHostKey = hostKey.recorded;
+      throw failure;
     }
-    return new Connection(ssh, target, options, jump, hostKey.recorded);
+    return new Connection(ssh, target, options, jump, hostKey.recorded, attempts);
+  }
+
+  private static async connectOnce(
+    ssh: NodeSSH,
+    target: SshTarget,
+    jump: Connection | undefined,
+    authHandler: ConnectConfig['authHandler'],
+    preferredHostKeys: string[],
+    hostKey: { failure?: HostError; recorded?: string; proxy?: ProxyProcess },
+    liveness: typeof LIVENESS,
+  ): Promise<void> {
+    const config: ConnectConfig = {
+      host: target.host,
+      port: target.port,
+      username: target.user,
+      readyTimeout: target.connectTimeoutMs,
+      keepaliveInterval: liveness.keepaliveIntervalMs,
+      keepaliveCountMax: liveness.keepaliveCountMax,
+      // Offer the key types known_hosts holds first, as OpenSSH does, so a host known by its RSA key is checked by it.
+      algorithms: { serverHostKey: [...new Set([...preferredHostKeys, ...ALL_HOST_KEY_ALGORITHMS])] as never },
+      authHandler,
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+        verifyHostKey(target, key).then(
+          (recorded) => {
+            hostKey.recorded = recorded;
+            verify(true);
+          },
+          (error: HostError) => {
+            hostKey.failure = error;
+            verify(false);
+          },
+        );
+      },
+    } as ConnectConfig;
+    if (jump) config.sock = await jump.forwardTo(target.host, target.port);
+    else if (target.proxyCommand) {
+      hostKey.proxy = startProxyCommand(target.proxyCommand, target);
+      config.sock = hostKey.proxy.stream as unknown as ConnectConfig['sock'];
+    }
+    await ssh.connect(config as Parameters<NodeSSH['connect']>[0]);
+    // node-ssh drops its error listener once connected; a later reset would then crash the whole
+    // run. The command or upload in flight fails on the closed session instead, for this host only.
+    ssh.connection?.on('error', () => {});
   }
 
   private static async openJump(jump: SshTarget, options: OpenOptions): Promise<Connection> {
     try {
-      return await Connection.open(jump, { defaultTimeoutMs: options.defaultTimeoutMs });
+      return await Connection.open(jump, { defaultTimeoutMs: options.defaultTimeoutMs, liveness: options.liveness });
     } catch (error) {
       const failure = error as HostError;
-      throw new HostError(failure.kind, `jump host: ${failure.message}`);
+      throw Object.assign(new HostError(failure.kind, `jump host: ${failure.message}`), { connectAttempts: failure.connectAttempts });
     }
   }
 
@@ -148,23 +211,36 @@ export class Connection {
       : bounded;
     const stdin = become && password ? `${password}\n${options.stdin ?? ''}` : options.stdin;
     let channel: ClientChannel | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // The remote `timeout` ends the command itself; stop waiting for it.
-        channel?.close();
-        reject(new HostError('timeout', `command did not finish within ${timeoutMs / 1000}s: ${command.slice(0, 120)}`));
-      }, timeoutMs);
-    });
+    let failStep: (error: HostError) => void = () => {};
+    const failed = new Promise<never>((_, reject) => (failStep = reject));
+    const timer = setTimeout(() => {
+      // The remote `timeout` ends the command itself; stop waiting for it.
+      channel?.close();
+      failStep(new HostError('timeout', `command did not finish within ${timeoutMs / 1000}s: ${command.slice(0, 120)}`));
+    }, timeoutMs);
+    const maxOutput = options.maxOutputBytes ?? DEFAULT_OUTPUT_CAP_BYTES;
+    const onChannel = (c: ClientChannel) => {
+      channel = c;
+      capChannelOutput(c, maxOutput, () =>
+        failStep(new HostError('command', `output cut off: the command sent more than ${formatBytes(maxOutput)} (stdout and stderr); fleet stopped reading and ended it: ${command.slice(0, 120)}`)),
+      );
+    };
     try {
       // node-ssh decodes each packet on its own, which splits a multibyte character that straddles two
       // packets into replacement characters: keep the bytes and decode each stream once, at the end.
       const stdoutBytes: Buffer[] = [];
       const stderrBytes: Buffer[] = [];
       const result = await Promise.race([
-        this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel: (c) => (channel = c), onStdout: (chunk) => stdoutBytes.push(chunk), onStderr: (chunk) => stderrBytes.push(chunk) }),
-        timeout,
-      ]);
+        this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel, onStdout: (chunk) => stdoutBytes.push(chunk), onStderr: (chunk) => stderrBytes.push(chunk) }),
+        failed,
+      ]).catch((error: unknown) => {
+        // execCommand itself only fails when the session does (a keepalive timeout, a reset): that is the host's failure, not fleet's.
+        if (error instanceof HostError) throw error;
+        throw new HostError('unreachable', `the SSH session to ${this.target.host} was lost while a command ran (${(error as Error)?.message ?? String(error)}): ${command.slice(0, 120)}`);
+      });
+      if (result.code === null && result.signal === null && !this.ssh.isConnected()) {
+        throw new HostError('unreachable', `the SSH session to ${this.target.host} was lost while a command ran (no answer to keepalives, or the connection was cut): ${command.slice(0, 120)}`);
+      }
       const stdout = Buffer.concat(stdoutBytes).toString('utf8');
       let stderr = Buffer.concat(stderrBytes).toString('utf8');
       if (become) {
@@ -200,7 +276,7 @@ export class Connection {
   /** Copies a local file (a release binary) without reading it into memory; same guarantees as upload. */
   async uploadFile(localPath: string, remotePath: string, mode = 0o600): Promise<void> {
     this.usage.uploadedBytes += (await stat(localPath)).size;
-    await this.traceUpload(remotePath, () => this.withSftpUntilClosed(remotePath, (sftp, done) => sftp.fastPut(localPath, remotePath, { mode, ...UPLOAD_CHUNKS }, done)));
+    await this.traceUpload(remotePath, () => this.withSftpUntilClosed(remotePath, (sftp, done, progress) => sftp.fastPut(localPath, remotePath, { mode, ...UPLOAD_CHUNKS, step: progress }, done)));
   }
 
   private async traceUpload(remotePath: string, transfer: () => Promise<void>): Promise<void> {
@@ -216,20 +292,33 @@ export class Connection {
     }
   }
 
-  private async withSftpUntilClosed(remotePath: string, transfer: (sftp: SFTPWrapper, done: (error?: Error | null) => void) => void): Promise<void> {
+  /** Fails if the session drops, or if opening SFTP or the transfer makes no progress for a while (LIVENESS). */
+  private async withSftpUntilClosed(remotePath: string, transfer: (sftp: SFTPWrapper, done: (error?: Error | null) => void, progress: () => void) => void): Promise<void> {
     const client = this.ssh.connection;
     if (!client) throw new HostError('unreachable', `the SSH session to ${this.target.host} is closed`);
-    let onClose = () => {};
-    const closed = new Promise<never>((_, reject) => {
-      onClose = () => reject(new HostError('unreachable', `the SSH session to ${this.target.host} closed during the upload of ${remotePath}`));
-      client.once('close', onClose);
-    });
+    let fail: (error: HostError) => void = () => {};
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    const onClose = () => fail(new HostError('unreachable', `the SSH session to ${this.target.host} closed during the upload of ${remotePath}`));
+    client.once('close', onClose);
+    let phase = 'opening SFTP for';
+    let stalled: NodeJS.Timeout | undefined;
+    const stallMs = this.options.liveness?.uploadStallMs ?? LIVENESS.uploadStallMs;
+    const progress = () => {
+      clearTimeout(stalled);
+      stalled = setTimeout(() => fail(new HostError('timeout', `${phase} the upload of ${remotePath} made no progress for ${stallMs / 1000}s`)), stallMs);
+    };
+    progress();
     try {
       await Promise.race([
-        this.ssh.withSFTP((sftp) => new Promise<void>((resolve, reject) => transfer(sftp, (error) => (error ? reject(error) : resolve())))),
-        closed,
+        this.ssh.withSFTP((sftp) => {
+          phase = 'after SFTP opened,';
+          progress();
+          return new Promise<void>((resolve, reject) => transfer(sftp, (error) => (error ? reject(error) : resolve()), progress));
+        }),
+        failed,
       ]);
     } finally {
+      clearTimeout(stalled);
       client.removeListener('close', onClose);
     }
   }
@@ -237,6 +326,13 @@ export class Connection {
   close(): void {
     this.ssh.dispose();
     this.jump?.close();
+  }
+
+  /** Cuts the connection at once, without the polite goodbye a frozen host would never answer (a host past its deadline). */
+  abandon(): void {
+    this.ssh.connection?.destroy();
+    this.close();
+    this.jump?.abandon();
   }
 }
 
@@ -248,6 +344,18 @@ function withRemoteTimeout(command: string, timeoutMs: number): string {
   const seconds = Math.ceil(timeoutMs / 1000);
   const quoted = shellQuote(command);
   return `if command -v timeout >/dev/null 2>&1; then timeout -s KILL ${seconds} sh -c ${quoted}; else sh -c ${quoted}; fi`;
+}
+
+/** A ProxyCommand that ended or failed before the handshake: its exit code and last words. */
+async function proxyCommandFailure(proxy: ProxyProcess, where: string): Promise<HostError> {
+  // The transport sees the end of the stream before the process is reaped; give it a moment.
+  const code = await Promise.race([proxy.exited, sleep(1000, undefined, { ref: false })]);
+  const said = proxy.stderrTail();
+  return new HostError('unreachable', `unreachable: cannot connect to ${where}: the ProxyCommand ${code === undefined ? 'closed its output' : code === null ? 'was killed' : `exited with code ${code}`}${said ? `: ${said}` : ''}`);
+}
+
+function describeJumps(jump: SshTarget): string {
+  return `${jump.jump ? `${describeJumps(jump.jump)}, ` : ''}${jump.host}:${jump.port}`;
 }
 
 // Every host of a run usually logs in with the same key: read each file once per run, not once per host.

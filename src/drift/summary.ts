@@ -36,7 +36,7 @@ export function summarizeDrift(outcomes: readonly ConvergeOutcome[], registratio
   const hosts: HostDriftState[] = outcomes.map((outcome) => {
     const changes = outcome.result?.changes ?? [];
     for (const change of changes.filter(isChange)) drift.push({ host: outcome.host, resource: change.resource, reason: change.reason, diff: change.diff });
-    const state = outcome.status === 'unreachable' ? 'unreachable' : outcome.status === 'failed' ? 'failed' : changes.some(isChange) ? 'drift' : 'in-sync';
+    const state = outcome.status === 'unreachable' ? 'unreachable' : outcome.status === 'failed' || outcome.status === 'not-attempted' ? 'failed' : changes.some(isChange) ? 'drift' : 'in-sync';
     return {
       host: outcome.host,
       state,

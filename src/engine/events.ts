@@ -6,7 +6,8 @@ export type RunEvent =
   | { type: 'host-step'; host: string; step: string }
   | { type: 'host-done'; host: string; outcome: HostOutcome };
 
-export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable';
+/** `not-attempted`: never started, because the run was interrupted or stopped by --max-fail-percent. */
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'not-attempted';
 
 export interface HostOutcome<T = unknown> {
   host: string;
@@ -15,6 +16,8 @@ export interface HostOutcome<T = unknown> {
   /** Set when status is failed or unreachable: which step, what kind, what to do. */
   error?: { kind: string; step?: string; message: string };
   result?: T;
+  /** How many attempts the connection took (transient failures such as a refused connection are retried). */
+  connectAttempts?: number;
   /** Counted on the host's SSH session (absent when it never connected). */
   connection?: ConnectionUsage;
 }

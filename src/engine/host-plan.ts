@@ -6,8 +6,9 @@ import { HOST_FACTS, parseHostFacts } from '../facts/host-facts.ts';
 import type { ArtifactResource } from '../resources/artifact.ts';
 import type { Verification } from '../resources/http-check.ts';
 import type { ServiceResource } from '../resources/service.ts';
-import type { Change, FactRequest, Facts, Resource } from '../resources/types.ts';
+import type { Change, FactRequest, Facts, Notify, Resource } from '../resources/types.ts';
 import { unmetCondition, type Condition } from './conditions.ts';
+import { recordPendingCommand, strongerAction, type PendingHandler } from './pending-handlers.ts';
 
 /** What the playbooks ask of one host, in order: resources to converge, then checks to prove it works. */
 export interface HostProgram {
@@ -96,17 +97,37 @@ export const isChange = (change: Change) => change.action !== 'same' && change.a
 /**
  * Applies the planned changes in playbook order, then runs the handlers (each notified service
  * restarted or reloaded once), and returns what the handlers did. Stops at the first failure.
+ * Before a change that notifies a service, the owed restart is recorded on the host, so a failure
+ * or an interruption before the handlers leaves it for the next run instead of forgetting it.
  */
 export async function applyHostPlan(connection: Connection, program: HostProgram, plan: HostPlan, report: (step: string) => void): Promise<Change[]> {
   const changed: Resource[] = [];
+  const recorded = new Map(servicesOf(program).map(({ service }) => [service.name, service.pendingFrom(plan.facts)?.action]));
   for (const [index, { resource }] of program.resources.entries()) {
     const change = plan.changes[index]!;
     if (!isChange(change)) continue;
     report(resource.id);
+    await recordOwedHandlers(connection, resource, recorded);
     await resource.apply(connection, change, plan.facts);
     changed.push(resource);
   }
-  return runHandlers(connection, program, changed, report);
+  return runHandlers(connection, program, plan.facts, changed, report);
+}
+
+function servicesOf(program: HostProgram): ServiceResource[] {
+  return program.resources.map(({ resource }) => resource).filter((resource): resource is ServiceResource => 'service' in resource);
+}
+
+/** Writes (in one command) the records this resource's notifications add to what the host already owes. */
+async function recordOwedHandlers(connection: Connection, resource: Resource, recorded: Map<string, Notify['action'] | undefined>): Promise<void> {
+  const records = new Map<string, PendingHandler>();
+  for (const { service, action } of resource.notify ?? []) {
+    // Only services this program runs handlers for; a stronger record already there stays.
+    if (!recorded.has(service) || strongerAction(recorded.get(service), action) === recorded.get(service)) continue;
+    records.set(service, { action, because: resource.id });
+    recorded.set(service, action);
+  }
+  if (records.size) await connection.execChecked('record the pending restart', recordPendingCommand(records), { sudo: true });
 }
 
 /**
@@ -120,18 +141,24 @@ export async function confirmConverged(connection: Connection, program: HostProg
   return again.probes;
 }
 
-async function runHandlers(connection: Connection, program: HostProgram, changed: Resource[], report: (step: string) => void): Promise<Change[]> {
+async function runHandlers(connection: Connection, program: HostProgram, facts: Facts, changed: Resource[], report: (step: string) => void): Promise<Change[]> {
   const done: Change[] = [];
-  const services = program.resources.map(({ resource }) => resource).filter((resource): resource is ServiceResource => 'service' in resource);
-  for (const { service, id } of services) {
+  for (const { service, id } of servicesOf(program)) {
     const notifiers = changed.filter((resource) => resource.notify?.some((notify) => notify.service === service.name));
-    if (notifiers.length === 0 || service.startedThisRun()) continue;
-    const restart = notifiers.some((resource) => resource.notify!.some((notify) => notify.service === service.name && notify.action === 'restart'));
-    const because = `because ${notifiers.map((resource) => resource.id).join(', ')} changed`;
+    const owed = service.pendingFrom(facts);
+    if (notifiers.length === 0 && !owed) continue;
+    if (service.startedThisRun()) {
+      // Started with the new binary and config: nothing left to restart.
+      await service.clearPending(connection);
+      continue;
+    }
+    const notified = notifiers.some((resource) => resource.notify!.some((notify) => notify.service === service.name && notify.action === 'restart')) ? 'restart' : notifiers.length ? 'reload' : undefined;
+    const restart = strongerAction(notified, owed?.action) === 'restart';
+    const because = [notifiers.length ? `${notifiers.map((resource) => resource.id).join(', ')} changed` : '', owed ? `pending since an earlier run (${owed.because})` : ''].filter(Boolean).join('; ');
     report(`${restart ? 'restart' : 'reload'} ${service.name}`);
     if (!restart) {
       await service.reload(connection);
-      done.push({ resource: id, action: 'update', reason: `reloaded ${because}` });
+      done.push({ resource: id, action: 'update', reason: `reloaded because ${because}` });
       continue;
     }
     try {
@@ -139,7 +166,7 @@ async function runHandlers(connection: Connection, program: HostProgram, changed
     } catch (error) {
       throw await rollBack(connection, service, notifiers, error);
     }
-    done.push({ resource: id, action: 'update', reason: `restarted ${because}` });
+    done.push({ resource: id, action: 'update', reason: `restarted because ${because}` });
   }
   return done;
 }
@@ -201,8 +228,28 @@ export async function runChecks(connection: Connection, program: HostProgram, fa
   return results;
 }
 
-export function selectByTags(program: HostProgram, tags: readonly string[]): HostProgram {
-  if (tags.length === 0) return program;
-  const wanted = (item: { tags: string[] }) => item.tags.some((tag) => tags.includes(tag));
-  return { resources: program.resources.filter(({ resource }) => wanted(resource)), checks: program.checks.filter(({ check }) => wanted(check)) };
+export interface TagSelection {
+  /** Only tasks with one of these tags (all when empty). */
+  tags: readonly string[];
+  /** Never tasks with one of these tags. */
+  skipTags?: readonly string[];
+}
+
+/**
+ * The tasks the tags select, plus what keeps them correct (Ansible's handlers follow the tasks that
+ * notify them): the services they notify, so a changed config is still reloaded, and the checks
+ * that prove those services answer. A skipped tag removes checks, never a handler a kept task needs.
+ */
+export function selectByTags(program: HostProgram, selection: TagSelection): HostProgram {
+  const { tags, skipTags = [] } = selection;
+  if (tags.length === 0 && skipTags.length === 0) return program;
+  const chosen = (item: { tags: string[] }) => (tags.length === 0 || item.tags.some((tag) => tags.includes(tag))) && !item.tags.some((tag) => skipTags.includes(tag));
+  const resources = program.resources.filter(({ resource }) => chosen(resource));
+  const notified = new Set(resources.flatMap(({ resource }) => resource.notify?.map((notify) => notify.service) ?? []));
+  const isNotifiedService = (resource: Resource) => 'service' in resource && notified.has((resource as ServiceResource).service.name);
+  const services = new Set([...notified, ...resources.filter(({ resource }) => 'service' in resource).map(({ resource }) => (resource as ServiceResource).service.name)]);
+  return {
+    resources: program.resources.filter((entry) => resources.includes(entry) || isNotifiedService(entry.resource)),
+    checks: program.checks.filter(({ check }) => chosen(check) || (check.service !== undefined && services.has(check.service) && !check.tags.some((tag) => skipTags.includes(tag)))),
+  };
 }

@@ -18,7 +18,7 @@ export interface BinaryState extends PathState {
   identity?: string;
 }
 
-/** One line: `absent`, or `type|mode|owner|group|sha256|record-or-content|identity`. */
+/** One line: `absent`, or `type|mode|owner|group|sha256|record-or-content-or-dir|identity`. */
 export function binaryStateCommand(path: string, record: string): string {
   const p = shellQuote(path);
   const r = shellQuote(record);
@@ -30,6 +30,8 @@ export function binaryStateCommand(path: string, record: string): string {
     `    if [ -z "\${fleet_verify_hashes:-}" ] && [ -n "$rec" ] && [ "\${rec% *}" = "$id" ]; then sum=\${rec##* }; how=record;`,
     `    else sum=$(sha256sum ${p} | cut -d' ' -f1); how=content; fi`,
     `  fi`,
+    // A directory (or a link to one) where the binary should be: refused by the plan, never written into.
+    `  [ -d ${p} ] && how=dir`,
     `  printf '%s|%s|%s|%s\\n' "$(stat -c '%F|%a|%U|%G' ${p})" "$sum" "$how" "$id"`,
     `else echo absent; fi`,
   ].join('\n');
@@ -42,6 +44,7 @@ export function parseBinaryState(output: string): BinaryState {
   if (!state.exists) return state;
   const how = fields[5];
   if (how === 'record' || how === 'content') state.hashedFrom = how;
+  if (how === 'dir') state.isDirectory = true;
   const identity = fields.slice(6).join('|');
   if (identity) state.identity = identity;
   return state;

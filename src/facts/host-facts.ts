@@ -4,7 +4,7 @@ import { detectFirewall, FIREWALL_FACTS, type FirewallState } from '../firewall/
 /** What playbooks may branch on (`when:`) and what resources need to pick an archive or a firewall. */
 export interface HostFacts {
   os: { id: string; version: string };
-  /** Go's name for the CPU, as release assets use it: amd64, arm64, armv7, armv6, 386. */
+  /** Go's name for the CPU, as release assets use it: amd64, arm64, armv7, armv6, armv5, 386, riscv64. */
   arch: string;
   /** `uname -m`, as the kernel says it. */
   machine: string;
@@ -12,7 +12,11 @@ export interface HostFacts {
   firewall: FirewallState;
 }
 
-const GO_ARCH: Record<string, string> = { x86_64: 'amd64', amd64: 'amd64', aarch64: 'arm64', arm64: 'arm64', armv7l: 'armv7', armv6l: 'armv6', i686: '386', i386: '386', ppc64le: 'ppc64le', s390x: 's390x' };
+// `uname -m` to Go's names. armv8l is a 32-bit userland on a 64-bit CPU: it runs armv7 binaries.
+const GO_ARCH: Record<string, string> = {
+  x86_64: 'amd64', amd64: 'amd64', aarch64: 'arm64', arm64: 'arm64', armv8l: 'armv7', armv7l: 'armv7', armv6l: 'armv6', armv5tel: 'armv5',
+  i686: '386', i386: '386', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64',
+};
 
 export function goArch(machine: string): string {
   return GO_ARCH[machine] ?? machine;

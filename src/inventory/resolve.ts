@@ -5,7 +5,7 @@ import { UsageError } from '../errors.ts';
 import type { Inventory } from './load.ts';
 import { mergeLayers, type Layer } from './merge.ts';
 import type { BecomeSettings, BootstrapSettings, HostKeyChecking, SshSettings } from './schema.ts';
-import { loadSshConfig, type SshConfigLookup } from './ssh-config.ts';
+import { loadSshConfig, type SshConfigEntry, type SshConfigLookup } from './ssh-config.ts';
 
 /** Where and how to open an SSH session, after inventory, ~/.ssh/config and defaults are combined. */
 export interface SshTarget {
@@ -14,10 +14,20 @@ export interface SshTarget {
   user: string;
   identityFiles: string[];
   agent?: string;
+  /** The hop before this host: ProxyJump `a,b` is a chain (b's jump is a). */
   jump?: SshTarget;
+  /** A ProxyCommand from ssh_config, run as ssh runs it when there is no jump. */
+  proxyCommand?: string;
   connectTimeoutMs: number;
+  /** The whole run on this host (connect, facts, changes, checks) must end within this. */
+  hostTimeoutMs?: number;
   hostKeyChecking: HostKeyChecking;
+  /** Where keys are looked up, and where accept-new records them. */
   knownHostsFile: string;
+  /** Also read, never written, as ssh does: further UserKnownHostsFile entries and the GlobalKnownHostsFile ones. */
+  moreKnownHostsFiles?: string[];
+  /** ssh_config HostKeyAlias: the name the host's key is filed under. */
+  hostKeyAlias?: string;
 }
 
 export interface Become {
@@ -58,6 +68,8 @@ export interface ResolveOptions {
 }
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+// Generous: an install downloads and verifies release binaries; a stuck host must still not hold the run forever.
+const DEFAULT_HOST_TIMEOUT_S = 1800;
 
 export function resolveHosts(inventory: Inventory, options: ResolveOptions = {}): ResolvedHost[] {
   const sshConfigFile = inventory.raw.ssh_config_file ? expandPath(inventory.raw.ssh_config_file, inventory.dir) : undefined;
@@ -141,8 +153,9 @@ function resolveSshTarget(
   const jumpSpec = settings.jump ?? fromConfig.proxyJump;
   const common = {
     connectTimeoutMs: (settings.connect_timeout ?? 10) * 1000,
+    hostTimeoutMs: (settings.host_timeout ?? DEFAULT_HOST_TIMEOUT_S) * 1000,
     hostKeyChecking: settings.host_key_checking ?? 'strict',
-    knownHostsFile: expandPath(settings.known_hosts_file ?? '~/.ssh/known_hosts', baseDir),
+    ...knownHostsFiles(settings.known_hosts_file, fromConfig, baseDir),
     agent: (settings.agent ?? true) && agentSocket ? agentSocket : undefined,
   };
   return {
@@ -150,18 +163,69 @@ function resolveSshTarget(
     port: settings.port ?? fromConfig.port ?? 22,
     user: settings.user ?? fromConfig.user ?? userInfo().username,
     identityFiles,
-    jump: jumpSpec ? resolveJump(jumpSpec, sshConfig, identityFiles, settings.user, common, hostName) : undefined,
+    // An inventory jump replaces ssh_config's ProxyJump and ProxyCommand, as `ssh -J` does.
+    jump: jumpSpec ? resolveJumpChain(jumpSpec, sshConfig, identityFiles, settings.user, common, hostName) : undefined,
+    proxyCommand: settings.jump ? undefined : fromConfig.proxyCommand,
+    hostKeyAlias: fromConfig.hostKeyAlias,
     ...common,
   };
+}
+
+type JumpCommon = Omit<SshTarget, 'host' | 'port' | 'user' | 'identityFiles' | 'jump' | 'proxyCommand' | 'hostKeyAlias'>;
+
+// OpenSSH's defaults for UserKnownHostsFile and GlobalKnownHostsFile.
+const USER_KNOWN_HOSTS = ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'];
+const GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+
+/**
+ * The known_hosts files ssh would read for a host: the inventory's file or ssh_config's
+ * UserKnownHostsFile list (new keys go to the first), and always the global files, so a key the
+ * administrator revoked or pinned there counts for fleet too.
+ */
+function knownHostsFiles(inventoryFile: string | undefined, fromConfig: SshConfigEntry, baseDir: string): Pick<SshTarget, 'knownHostsFile' | 'moreKnownHostsFiles'> {
+  const user = inventoryFile ? [inventoryFile] : fromConfig.userKnownHostsFiles.length ? fromConfig.userKnownHostsFiles : USER_KNOWN_HOSTS;
+  const global = fromConfig.globalKnownHostsFiles.length ? fromConfig.globalKnownHostsFiles : GLOBAL_KNOWN_HOSTS;
+  const [first, ...rest] = [...user, ...global].map((file) => expandPath(file, baseDir));
+  return { knownHostsFile: first!, moreKnownHostsFiles: rest };
+}
+
+/**
+ * ProxyJump `a,b` as OpenSSH runs it: connect to a, from there to b, from there to the host. The
+ * first hop's own ssh_config ProxyJump (or ProxyCommand) applies to it; the later hops take theirs
+ * from the list.
+ */
+function resolveJumpChain(spec: string, sshConfig: SshConfigLookup, identityFiles: string[], inventoryUser: string | undefined, common: JumpCommon, hostName: string, depth = 0): SshTarget {
+  // OpenSSH stops at the same bound when ProxyJump entries in ssh_config lead into each other.
+  if (depth > 8) throw new UsageError(`host ${hostName}: ssh.jump "${spec}" leads to more than 8 nested jump hosts (a ProxyJump loop in ssh_config?)`);
+  const hops = spec.split(',').map((hop) => hop.trim());
+  let previous: SshTarget | undefined;
+  hops.forEach((hop, index) => {
+    const target = resolveJump(hop, spec, sshConfig, identityFiles, inventoryUser, common, hostName);
+    if (index === 0) {
+      const own = sshConfig(hopAlias(hop));
+      if (own.proxyJump) target.jump = resolveJumpChain(own.proxyJump, sshConfig, identityFiles, inventoryUser, common, hostName, depth + 1);
+      else if (own.proxyCommand) target.proxyCommand = own.proxyCommand;
+    } else {
+      target.jump = previous;
+    }
+    previous = target;
+  });
+  return previous!;
+}
+
+const HOP = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:@]+)(?::(\d+))?$/;
+
+function hopAlias(hop: string): string {
+  return HOP.exec(hop)?.[2]?.replace(/^\[|\]$/g, '') ?? hop;
 }
 
 /**
  * A jump host is `[user@]host[:port]` or an ~/.ssh/config alias. It uses the target's keys and host key
  * policy, and the target's inventory user unless the spec or ~/.ssh/config names one.
  */
-function resolveJump(spec: string, sshConfig: SshConfigLookup, identityFiles: string[], inventoryUser: string | undefined, common: Omit<SshTarget, 'host' | 'port' | 'user' | 'identityFiles' | 'jump'>, hostName: string): SshTarget {
-  const match = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(spec.split(',')[0]!.trim());
-  if (!match) throw new UsageError(`host ${hostName}: ssh.jump "${spec}" is not [user@]host[:port]`);
+function resolveJump(hop: string, spec: string, sshConfig: SshConfigLookup, identityFiles: string[], inventoryUser: string | undefined, common: JumpCommon, hostName: string): SshTarget {
+  const match = HOP.exec(hop);
+  if (!match) throw new UsageError(`host ${hostName}: ssh.jump "${spec}": "${hop}" is not [user@]host[:port]`);
   const alias = match[2]!.replace(/^\[|\]$/g, '');
   const fromConfig = sshConfig(alias);
   return {
@@ -170,6 +234,7 @@ function resolveJump(spec: string, sshConfig: SshConfigLookup, identityFiles: st
     user: match[1] ?? fromConfig.user ?? inventoryUser ?? userInfo().username,
     identityFiles: fromConfig.identityFiles.length > 0 ? fromConfig.identityFiles.map((file) => expandPath(file, process.cwd())) : identityFiles,
     ...common,
+    hostKeyAlias: fromConfig.hostKeyAlias,
   };
 }
 

@@ -23,6 +23,8 @@ export const sshSchema = z.strictObject({
   /** Bastion as [user@]host[:port]; an alias from ~/.ssh/config works too. */
   jump: z.string().min(1).optional(),
   connect_timeout: z.number().positive().optional(),
+  /** Seconds the whole run on one host may take before fleet gives up on it (default 1800). */
+  host_timeout: z.number().positive().optional(),
   host_key_checking: hostKeyCheckingSchema.optional(),
   known_hosts_file: z.string().min(1).optional(),
 });

@@ -9,6 +9,12 @@ export interface SshConfigEntry {
   port?: number;
   identityFiles: string[];
   proxyJump?: string;
+  proxyCommand?: string;
+  /** UserKnownHostsFile and GlobalKnownHostsFile, each a list (ssh records new keys in the first user file). */
+  userKnownHostsFiles: string[];
+  globalKnownHostsFiles: string[];
+  /** The name ssh looks the host key up under instead of the host's. */
+  hostKeyAlias?: string;
 }
 
 export type SshConfigLookup = (host: string) => SshConfigEntry;
@@ -19,7 +25,7 @@ export function loadSshConfig(file: string = `${homedir()}/.ssh/config`): SshCon
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return () => ({ identityFiles: [] });
+    return () => ({ identityFiles: [], userKnownHostsFiles: [], globalKnownHostsFiles: [] });
   }
   const config = SSHConfig.parse(text);
   return (host) => {
@@ -29,14 +35,21 @@ export function loadSshConfig(file: string = `${homedir()}/.ssh/config`): SshCon
       return Array.isArray(value) ? value[0] : value;
     };
     const identity = computed.IdentityFile;
+    // A list value may come as one string of space-separated paths.
+    const list = (key: string) => [computed[key] ?? []].flat().flatMap((value) => value.split(/\s+/)).filter(Boolean);
     const port = one('Port');
     const proxyJump = one('ProxyJump');
+    const proxyCommand = one('ProxyCommand');
     return {
       hostName: one('HostName')?.replaceAll('%h', host),
       user: one('User'),
       port: port ? Number(port) : undefined,
       identityFiles: identity === undefined ? [] : Array.isArray(identity) ? identity : [identity],
       proxyJump: proxyJump && proxyJump.toLowerCase() !== 'none' ? proxyJump : undefined,
+      proxyCommand: proxyCommand && proxyCommand.toLowerCase() !== 'none' ? proxyCommand : undefined,
+      userKnownHostsFiles: list('UserKnownHostsFile'),
+      globalKnownHostsFiles: list('GlobalKnownHostsFile'),
+      hostKeyAlias: one('HostKeyAlias'),
     };
   };
 }

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runLocal } from '../local/run.ts';
 import { LAB_BRIDGE, LAB_GATEWAY, labAddress, labDir, labKeyPath } from './layout.ts';
 import { containerInitPid } from './processes.ts';
+import type { LabSuite } from './rootfs.ts';
 
 /**
  * How a lab host differs from the base image:
@@ -19,6 +20,7 @@ export interface LabHost {
   index: number;
   address: string;
   variant: LabVariant;
+  suite: LabSuite;
   pid: number;
 }
 
@@ -29,7 +31,7 @@ const SSHD_DROP_INS: Record<LabVariant, string | undefined> = {
   fresh: 'PasswordAuthentication yes\nPermitRootLogin yes\n',
 };
 
-export async function bootLabHost(rootfs: string, name: string, index: number, variant: LabVariant): Promise<LabHost> {
+export async function bootLabHost(rootfs: string, name: string, index: number, variant: LabVariant, suite: LabSuite): Promise<LabHost> {
   const hostDir = join(labDir(), 'hosts', name);
   await mkdir(hostDir, { recursive: true });
   const address = labAddress(index);
@@ -64,7 +66,7 @@ export async function bootLabHost(rootfs: string, name: string, index: number, v
   closeSync(log);
   child.unref();
   if (child.pid === undefined) throw new Error(`systemd-nspawn did not start for ${name}`);
-  return { name, index, address, variant, pid: child.pid };
+  return { name, index, address, variant, suite, pid: child.pid };
 }
 
 /** Waits until systemd in the host reports running (or degraded) over SSH with the lab key. */

@@ -6,12 +6,14 @@ import { bootLabHost, waitForLabHost, type LabHost, type LabVariant } from './bo
 import { labDir } from './layout.ts';
 import { ensureLabNetwork } from './network.ts';
 import { containerInitPid, stopNspawn } from './processes.ts';
-import { ensureRootfs } from './rootfs.ts';
+import { DEFAULT_LAB_SUITE, ensureRootfs, type LabSuite } from './rootfs.ts';
 
 export interface LabHostSpec {
   name: string;
   index: number;
   variant?: LabVariant;
+  /** The Debian release the host runs (default bookworm). */
+  suite?: LabSuite;
 }
 
 /** Why this machine cannot run the lab, or undefined when it can. */
@@ -27,11 +29,16 @@ export async function labUnavailableReason(): Promise<string | undefined> {
 
 /** Boots the hosts in parallel and waits until each answers SSH; on failure stops what it started. */
 export async function startLab(specs: readonly LabHostSpec[], log: (line: string) => void = () => {}): Promise<LabHost[]> {
-  const rootfs = await ensureRootfs(log);
+  // Each suite's image is built (once) in parallel with the others.
+  const suites = [...new Set(specs.map((spec) => spec.suite ?? DEFAULT_LAB_SUITE))];
+  const images = new Map(await Promise.all(suites.map(async (suite) => [suite, await ensureRootfs(log, suite)] as const)));
   await ensureLabNetwork();
   const hosts: LabHost[] = [];
   try {
-    for (const spec of specs) hosts.push(await bootLabHost(rootfs, spec.name, spec.index, spec.variant ?? 'default'));
+    for (const spec of specs) {
+      const suite = spec.suite ?? DEFAULT_LAB_SUITE;
+      hosts.push(await bootLabHost(images.get(suite)!, spec.name, spec.index, spec.variant ?? 'default', suite));
+    }
     await Promise.all(hosts.map((host) => waitForLabHost(host)));
     return hosts;
   } catch (error) {

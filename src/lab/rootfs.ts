@@ -6,7 +6,10 @@ import { ExternalError } from '../errors.ts';
 import { runLocal, runLocalChecked } from '../local/run.ts';
 import { LAB_ACCOUNTS, labDir, labKeyPath } from './layout.ts';
 
-const SUITE = 'bookworm';
+/** Debian releases the lab can boot: 12 (bookworm) is the default, 13 (trixie) runs beside it. */
+export const LAB_SUITES = ['bookworm', 'trixie'] as const;
+export type LabSuite = (typeof LAB_SUITES)[number];
+export const DEFAULT_LAB_SUITE: LabSuite = 'bookworm';
 const MIRROR = 'http://deb.debian.org/debian';
 // ufw is installed but left inactive: a host becomes a "ufw host" only when a test enables it.
 const PACKAGES = [
@@ -34,18 +37,22 @@ export async function ensureLabKey(): Promise<string> {
   return keyPath;
 }
 
-/** Builds the base image once (about a minute) and reuses it while its recipe is unchanged. */
-export async function ensureRootfs(log: (line: string) => void = () => {}): Promise<string> {
+/**
+ * Builds the base image of one Debian suite once (about a minute) and reuses it while its recipe is
+ * unchanged. The suite is part of the recipe, so each suite has its own cached image.
+ */
+export async function ensureRootfs(log: (line: string) => void = () => {}, suite: LabSuite = DEFAULT_LAB_SUITE): Promise<string> {
   const publicKey = await readFile(`${await ensureLabKey()}.pub`, 'utf8');
-  const recipe = JSON.stringify({ RECIPE_VERSION, SUITE, PACKAGES, publicKey, LAB_ACCOUNTS });
+  // The default suite keeps the key it always had, so an existing bookworm image stays valid.
+  const recipe = JSON.stringify({ RECIPE_VERSION, SUITE: suite, PACKAGES, publicKey, LAB_ACCOUNTS });
   const hash = createHash('sha256').update(recipe).digest('hex').slice(0, 12);
   const rootfs = join(labDir(), `rootfs-${hash}`);
   if (existsSync(join(rootfs, READY_MARK))) return rootfs;
 
   const building = `${rootfs}.building`;
   await rm(building, { recursive: true, force: true });
-  log(`building the lab image in ${rootfs} (debootstrap ${SUITE}, about a minute, once)`);
-  const debootstrap = await runLocal('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, building, MIRROR]);
+  log(`building the lab image in ${rootfs} (debootstrap ${suite}, about a minute, once)`);
+  const debootstrap = await runLocal('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, suite, building, MIRROR]);
   if (debootstrap.code !== 0) {
     throw new ExternalError(`building the lab image failed (debootstrap exit ${debootstrap.code}); see ${join(building, 'debootstrap', 'debootstrap.log')}: ${debootstrap.stderr.trim().split('\n').slice(-3).join(' ')}`);
   }

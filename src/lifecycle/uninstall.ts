@@ -115,8 +115,8 @@ function recordResource(remaining: HostRecord): Resource {
     async apply(connection) {
       if (!empty) return writeRecord(connection, remaining);
       // fleet's own bookkeeping goes too (artifact markers and hash records, also those of binaries it found: a cache
-      // the next apply rebuilds); the folder itself only when nothing else is left in it.
-      await connection.execChecked(`remove ${RECORD_PATH}`, `${shellCommand('rm', '-rf', '--', RECORD_PATH, `${RECORD_DIR}/artifacts`)} && { ${shellCommand('rmdir', RECORD_DIR)} 2>/dev/null; true; }`, { sudo: true });
+      // the next apply rebuilds); the folder itself, and pending/ of the pending handlers, only when empty.
+      await connection.execChecked(`remove ${RECORD_PATH}`, `${shellCommand('rm', '-rf', '--', RECORD_PATH, `${RECORD_DIR}/artifacts`)} && { ${shellCommand('rmdir', `${RECORD_DIR}/pending`)} 2>/dev/null; ${shellCommand('rmdir', RECORD_DIR)} 2>/dev/null; true; }`, { sudo: true });
     },
   };
 }

@@ -24,23 +24,51 @@ export async function activeTargets(connection: Connection, baseUrl: string): Pr
   return (JSON.parse(body) as { data: { activeTargets: ActiveTarget[] } }).data.activeTargets;
 }
 
+interface ReloadState {
+  successful?: string;
+  /** When the last reload succeeded, in seconds (Prometheus' own clock). */
+  successAt: number;
+}
+
+async function reloadState(connection: Connection, baseUrl: string): Promise<ReloadState> {
+  const { status, body } = await curlOnServer(connection, `${baseUrl}/metrics`);
+  if (status !== 200) throw new Error(`GET ${baseUrl}/metrics answered ${status || 'nothing'}: ${body.slice(0, 200)}`);
+  const successAt = /^prometheus_config_last_reload_success_timestamp_seconds (\S+)/m.exec(body)?.[1];
+  return { successful: /^prometheus_config_last_reload_successful (\d)/m.exec(body)?.[1], successAt: Number(successAt ?? Number.NaN) };
+}
+
 /**
  * Asks Prometheus to reload its config: POST /-/reload when the lifecycle API is on, otherwise a
- * systemd reload (SIGHUP). Confirms with prometheus_config_last_reload_successful.
+ * systemd reload (SIGHUP). A SIGHUP is handled later, so `..._successful` read right after it is the
+ * previous reload's: only a newer `prometheus_config_last_reload_success_timestamp_seconds` confirms it.
  */
-export async function reloadPrometheus(connection: Connection, baseUrl: string): Promise<'http' | 'systemd'> {
+export async function reloadPrometheus(connection: Connection, baseUrl: string, timeoutMs = 20_000): Promise<'http' | 'systemd'> {
+  const before = await reloadState(connection, baseUrl);
   const viaHttp = await curlOnServer(connection, `${baseUrl}/-/reload`, 'POST');
-  let how: 'http' | 'systemd' = 'http';
-  if (viaHttp.status !== 200) {
-    how = 'systemd';
-    await connection.execChecked('reload prometheus', 'systemctl reload prometheus', { sudo: true });
-  }
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const metrics = await curlOnServer(connection, `${baseUrl}/metrics`);
-    const success = /^prometheus_config_last_reload_successful (\d)/m.exec(metrics.body)?.[1];
-    if (success === '1' && (how === 'http' || attempt > 0)) return how;
-    if (success === '0') throw new Error('Prometheus refused the new configuration (prometheus_config_last_reload_successful is 0); see its journal');
+  // POST /-/reload answers after the reload, with 500 and the error when the config is refused.
+  if (viaHttp.status === 500) throw new Error(`Prometheus refused the new configuration: ${viaHttp.body.trim().slice(0, 300)}`);
+  const how: 'http' | 'systemd' = viaHttp.status === 200 ? 'http' : 'systemd';
+  if (how === 'systemd') await connection.execChecked('reload prometheus', 'systemctl reload prometheus', { sudo: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = await reloadState(connection, baseUrl);
+    if (now.successAt > before.successAt) return how;
+    // A failure leaves the timestamp and turns the gauge to 0; a 0 from an earlier failure proves nothing.
+    if (now.successful === '0' && before.successful !== '0') throw new Error('Prometheus refused the new configuration (prometheus_config_last_reload_successful is 0); see its journal');
+    if (Date.now() >= deadline) {
+      throw new Error(`Prometheus at ${baseUrl} did not confirm the reload within ${timeoutMs / 1000} s: prometheus_config_last_reload_success_timestamp_seconds stayed ${before.successAt}${now.successful === '0' ? ' and the last reload failed' : ''}; see its journal`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`Prometheus at ${baseUrl} did not confirm the reload`);
+}
+
+/**
+ * Whether Prometheus accepts remote write on /api/v1/write (404 otherwise): the flag
+ * --web.enable-remote-write-receiver, or the older --enable-feature=remote-write-receiver.
+ */
+export async function remoteWriteReceiverEnabled(connection: Connection, baseUrl: string): Promise<boolean> {
+  const { status, body } = await curlOnServer(connection, `${baseUrl}/api/v1/status/flags`);
+  if (status !== 200) throw new Error(`GET ${baseUrl}/api/v1/status/flags answered ${status || 'nothing'}: ${body.slice(0, 200)}`);
+  const flags = (JSON.parse(body) as { data: Record<string, string> }).data;
+  return flags['web.enable-remote-write-receiver'] === 'true' || (flags['enable-feature'] ?? '').split(',').includes('remote-write-receiver');
 }

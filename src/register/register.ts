@@ -10,9 +10,10 @@ import { directoryResource } from '../resources/directory.ts';
 import { editedFileResource } from '../resources/edited-file.ts';
 import { absentFileResource, fileResource } from '../resources/file.ts';
 import type { Change } from '../resources/types.ts';
-import { activeTargets, reloadPrometheus, type ActiveTarget } from './prometheus-api.ts';
+import { activeTargets, reloadPrometheus, remoteWriteReceiverEnabled, type ActiveTarget } from './prometheus-api.ts';
 import type { ScrapeAuth } from './scrape-auth.ts';
-import { ensureFleetJobs } from './scrape-config.ts';
+import { ensureFleetJobs, type JobSettings } from './scrape-config.ts';
+import type { ScrapeTls } from './scrape-tls.ts';
 import { dirname } from 'node:path';
 import { FLEET_JOBS, fileSdContent, sameFormAsScrapeUrl, targetAddress } from './targets.ts';
 
@@ -48,6 +49,10 @@ export interface RegisterOptions {
   changed: ReadonlySet<string>;
   /** Credentials for the fleet-node job when the Node Exporters require basic auth. */
   scrapeAuth?: ScrapeAuth;
+  /** HTTPS for the fleet-node job when the Node Exporters serve TLS. */
+  scrapeTls?: ScrapeTls;
+  /** Hosts whose Alloy remote-writes to the first server (no alloy.remote_write_url of their own). */
+  remoteWriteSenders?: readonly string[];
   check: boolean;
   diff: boolean;
   forks: number;
@@ -100,9 +105,21 @@ export async function registerWithPrometheus(servers: readonly ResolvedHost[], o
         if (error instanceof HostError) error.result = result;
         throw error;
       }
+      const problems: string[] = [];
+      const senders = server === options.settings.servers[0] ? (options.remoteWriteSenders ?? []) : [];
+      const receives = senders.length === 0 || (await remoteWriteReceiverEnabled(connection, url).catch((error: Error) => {
+        throw new HostError('verify', `Prometheus at ${url}: ${error.message}`);
+      }));
+      if (!receives) {
+        problems.push(
+          `Prometheus at ${url} does not accept remote write (it answers 404 on /api/v1/write), yet Alloy on ${senders.join(', ')} sends metrics there: ` +
+            'start Prometheus with --web.enable-remote-write-receiver (Debian: add it to ARGS in /etc/default/prometheus, then restart it), or set alloy.remote_write_url',
+        );
+      }
       const down = result.targets.filter((target) => target.health !== 'up' && options.awaited.some((host) => host.name === target.instance));
-      if (down.length && !options.check) {
-        const error = new HostError('verify', `${down.length} target(s) not up in Prometheus: ${down.map((target) => `${target.instance} ${target.job} (${target.health}${target.lastError ? `: ${target.lastError}` : ''})`).join('; ')}`);
+      if (down.length && !options.check) problems.push(`${down.length} target(s) not up in Prometheus: ${down.map((target) => `${target.instance} ${target.job} (${target.health}${target.lastError ? `: ${target.lastError}` : ''})`).join('; ')}`);
+      if (problems.length) {
+        const error = new HostError('verify', problems.join('; '));
         error.result = result;
         throw error;
       }
@@ -116,7 +133,14 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
   const tags = ['register'];
   // Node Exporters behind basic auth: Prometheus reads the password from a file only it (and root) can read.
   const passwordFile = `${dirname(server.config_file)}/fleet-node.password`;
-  const auth = options.scrapeAuth ? { 'fleet-node': { username: options.scrapeAuth.username, password_file: passwordFile } } : undefined;
+  // Node Exporters on HTTPS: the CA that signed their certificates, next to prometheus.yml.
+  const caFile = `${dirname(server.config_file)}/fleet-node-ca.crt`;
+  const tls = options.scrapeTls;
+  const node: JobSettings = {
+    ...(tls ? { scheme: 'https' as const } : {}),
+    ...(options.scrapeAuth ? { basic_auth: { username: options.scrapeAuth.username, password_file: passwordFile } } : {}),
+    ...(tls ? { tls_config: { ...(tls.caPem ? { ca_file: caFile } : {}), ...(tls.insecureSkipVerify ? { insecure_skip_verify: true } : {}) } } : {}),
+  };
   return {
     resources: [
       { resource: directoryResource({ path: server.file_sd_dir, mode: '0755', owner: 'root', group: 'root', tags }) },
@@ -128,16 +152,18 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
       ...(options.scrapeAuth
         ? [{ resource: fileResource({ path: passwordFile, content: options.scrapeAuth.password, mode: '0640', owner: 'root', group: 'prometheus', sensitive: true, tags }) }]
         : []),
+      ...(tls?.caPem ? [{ resource: fileResource({ path: caFile, content: tls.caPem, mode: '0644', owner: 'root', group: 'root', tags }) }] : []),
       {
         resource: editedFileResource({
           path: server.config_file,
-          edit: (current) => ensureFleetJobs(current, FLEET_JOBS, server.file_sd_dir, options.settings.scrape_interval, auth),
+          edit: (current) => ensureFleetJobs(current, FLEET_JOBS, server.file_sd_dir, options.settings.scrape_interval, { 'fleet-node': node }),
           // promtool also parses the file_sd files the config names, so a bad target list is caught here too.
           validate: 'promtool check config %s',
           tags,
         }),
       },
       ...(options.scrapeAuth ? [] : [{ resource: absentFileResource({ path: passwordFile, tags }) }]),
+      ...(tls?.caPem ? [] : [{ resource: absentFileResource({ path: caFile, tags }) }]),
     ],
     checks: [],
   };

@@ -22,12 +22,19 @@ function withoutFleetBlock(text: string): string {
   return [...lines.slice(0, begins[0]), ...lines.slice(ends[0]! + 1)].join('\n');
 }
 
+/** What a fleet job needs beyond its targets: credentials, and HTTPS with the CA to trust. */
+export interface JobSettings {
+  scheme?: 'https';
+  basic_auth?: { username: string; password_file: string };
+  tls_config?: { ca_file?: string; insecure_skip_verify?: boolean };
+}
+
 /**
  * Ensures fleet's scrape jobs in prometheus.yml inside a marked block at the end of scrape_configs.
  * The edit is textual, so every other byte of the operator's file (jobs, comments, spacing) stays.
  */
-export function ensureFleetJobs(text: string, jobs: readonly FleetJob[], fileSdDir: string, scrapeInterval?: string, basicAuth?: Partial<Record<FleetJob['name'], { username: string; password_file: string }>>): string {
-  const edited = insertFleetJobs(text, jobs, fileSdDir, scrapeInterval, basicAuth);
+export function ensureFleetJobs(text: string, jobs: readonly FleetJob[], fileSdDir: string, scrapeInterval?: string, settings?: Partial<Record<FleetJob['name'], JobSettings>>): string {
+  const edited = insertFleetJobs(text, jobs, fileSdDir, scrapeInterval, settings);
   // A value inside the block (a user name, a path) that renders as a marker line would break the next run.
   const valueMakesMarker = () => new Error("a value in fleet's scrape jobs (a user name or a path) would write a line equal to one of fleet's markers; refusing to write prometheus.yml");
   try {
@@ -38,7 +45,7 @@ export function ensureFleetJobs(text: string, jobs: readonly FleetJob[], fileSdD
   return edited;
 }
 
-function insertFleetJobs(text: string, jobs: readonly FleetJob[], fileSdDir: string, scrapeInterval?: string, basicAuth?: Partial<Record<FleetJob['name'], { username: string; password_file: string }>>): string {
+function insertFleetJobs(text: string, jobs: readonly FleetJob[], fileSdDir: string, scrapeInterval?: string, settings?: Partial<Record<FleetJob['name'], JobSettings>>): string {
   const withoutBlock = withoutFleetBlock(text);
   const document = parseDocument(withoutBlock);
   if (document.errors.length) throw new Error(`cannot parse as YAML: ${document.errors[0]!.message}`);
@@ -46,7 +53,7 @@ function insertFleetJobs(text: string, jobs: readonly FleetJob[], fileSdDir: str
   const items = jobs.map((job) => ({
     job_name: job.name,
     ...(scrapeInterval ? { scrape_interval: scrapeInterval } : {}),
-    ...(basicAuth?.[job.name] ? { basic_auth: basicAuth[job.name] } : {}),
+    ...settings?.[job.name],
     file_sd_configs: [{ files: [`${fileSdDir}/${job.file}`] }],
   }));
   const block = (indent: string) => [BEGIN, ...stringify(items).trimEnd().split('\n'), END].map((line) => `${indent}${line}`).join('\n') + '\n';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import { ArtifactCache } from '../artifacts/cache.ts';
+import { refusedDestination } from '../facts/path-state.ts';
 import { binaryStateCommand, parseBinaryState, writeRecordCommand } from '../facts/binary-state.ts';
 import { ExternalError } from '../errors.ts';
 import type { Connection } from '../connection/ssh.ts';
@@ -76,6 +77,8 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
     async plan(facts): Promise<Change> {
       const { arch, archiveSha256, url, member } = await source(facts);
       const state = parseBinaryState(facts.raw.get(stateKey) ?? '');
+      const refused = refusedDestination(spec.dest, state);
+      if (refused) throw new HostError('artifact', refused);
       let expected: string | undefined;
       if (spec.fetch === 'controller') {
         expected = (await asArtifactError(cache.binary(url, archiveSha256, member))).sha256;
@@ -103,10 +106,20 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
       const { url, member, archiveSha256 } = await source(facts);
       if (spec.fetch === 'controller') {
         const binary = await asArtifactError(cache.binary(url, archiveSha256, member));
-        const upload = `/tmp/.fleet-upload-${spec.name}-${randomBytes(6).toString('hex')}`;
+        const prefix = `/tmp/.fleet-upload-${spec.name}-`;
+        const upload = `${prefix}${randomBytes(6).toString('hex')}`;
         await connection.uploadFile(binary.path, upload, 0o600);
-        const install = `trap ${shellQuote(`rm -f ${shellQuote(upload)}`)} EXIT && ${installScript(shellQuote(upload), spec.dest)} && ${writeRecordCommand(spec.dest, record, binary.sha256)}`;
-        await connection.execChecked(`install ${spec.dest}`, install, { sudo: true });
+        const script = [
+          `trap ${shellQuote(`rm -f ${shellQuote(upload)}`)} EXIT`,
+          // An upload cut off by an earlier run that ended at once (second Ctrl-C, lost session) is not
+          // left in /tmp; one that a process still holds open (another run uploading now) is kept.
+          `for stale in ${shellQuote(prefix)}*; do [ -f "$stale" ] && [ "$stale" != ${shellQuote(upload)} ] || continue; ls -l /proc/[0-9]*/fd 2>/dev/null | grep -qF -- "$stale" || rm -f -- "$stale"; done`,
+          // What arrived is what the cache verified: a cut-short upload or a cache file changed since it was hashed is never installed.
+          `actual=$(sha256sum ${shellQuote(upload)} | cut -d' ' -f1)`,
+          `[ "$actual" = ${shellQuote(binary.sha256)} ] || { echo "the uploaded ${spec.name} binary has sha256 $actual, expected ${binary.sha256} (the controller's cached copy changed, or the upload was cut short); nothing was installed" >&2; exit 1; }`,
+          `${installScript(shellQuote(upload), spec.dest)} && ${writeRecordCommand(spec.dest, record, binary.sha256)}`,
+        ].join('\n');
+        await connection.execChecked(`install ${spec.dest}`, script, { sudo: true });
       } else {
         await connection.execChecked(`download and install ${spec.dest}`, hostFetchScript(url, archiveSha256, member, spec.dest, marker, record), { sudo: true, timeoutMs: 600_000 });
       }
@@ -131,16 +144,19 @@ async function asArtifactError<T>(promise: Promise<T>): Promise<T> {
 }
 
 /**
- * Keeps the old binary as DEST.fleet-previous (for rollback), then renames the new one into place.
- * `sourceWord` is already a shell word (quoted, possibly with a variable in it).
+ * Keeps the old binary as DEST.fleet-previous (a hard link: no extra space, for rollback), then
+ * renames the new one into place. On any failure (a full disk) the partial copy is removed and the
+ * old binary stays in service. `sourceWord` is already a shell word (quoted, possibly with a variable).
  */
 function installScript(sourceWord: string, dest: string): string {
   const staged = `${dest}.fleet-new`;
+  const d = shellQuote(dest);
   return [
-    `if [ -f ${shellQuote(dest)} ]; then ${shellCommand('cp', '-p', dest, `${dest}.fleet-previous`)}; fi`,
-    `install -m 0755 -o root -g root ${sourceWord} ${shellQuote(staged)}`,
+    `if [ -d ${d} ]; then echo ${shellQuote(`${dest} is a directory (or a symbolic link to one); refusing to install there`)} >&2; exit 1; fi`,
+    `if [ -f ${d} ]; then ${shellCommand('ln', '-f', dest, `${dest}.fleet-previous`)} 2>/dev/null || ${shellCommand('cp', '-p', dest, `${dest}.fleet-previous`)} || { ${shellCommand('rm', '-f', `${dest}.fleet-previous`)}; exit 1; }; fi`,
+    `install -m 0755 -o root -g root ${sourceWord} ${shellQuote(staged)} || { ${shellCommand('rm', '-f', staged)}; echo ${shellQuote(`could not write ${staged}; ${dest} was not changed`)} >&2; exit 1; }`,
     shellCommand('mv', '-f', staged, dest),
-  ].join(' && ');
+  ].join('\n');
 }
 
 /** The host downloads and verifies the archive itself (curl or wget; unzip for zip archives). */
@@ -152,7 +168,8 @@ function hostFetchScript(url: string, sha256: string, member: string, dest: stri
     'set -e',
     'd=$(mktemp -d); trap \'rm -rf "$d"\' EXIT; mkdir "$d/x"',
     `if command -v curl >/dev/null; then curl -fsSL -o "$d/archive" ${shellQuote(url)}; else wget -qO "$d/archive" ${shellQuote(url)}; fi`,
-    `echo ${shellQuote(`${sha256}  `)}"$d/archive" | sha256sum -c --quiet - >/dev/null 2>&1 || { echo ${shellQuote(`checksum mismatch for ${url}; expected ${sha256}; refusing to install it`)} >&2; exit 1; }`,
+    `actual=$(sha256sum "$d/archive" | cut -d' ' -f1)`,
+    `[ "$actual" = ${shellQuote(sha256)} ] || { echo ${shellQuote(`checksum mismatch for ${url}: expected ${sha256}, downloaded `)}"$actual"'; refusing to install it' >&2; exit 1; }`,
     unpack,
     installScript(`"$d/x/"${shellQuote(member)}`, dest),
     `mkdir -p ${MARKER_DIR}`,

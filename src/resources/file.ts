@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { dirname, basename } from 'node:path';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { Connection } from '../connection/ssh.ts';
-import { parsePathState, pathStateCommand } from '../facts/path-state.ts';
+import { HostError } from '../connection/errors.ts';
+import { parsePathState, pathStateCommand, refusedDestination } from '../facts/path-state.ts';
 import { holdsFreshHash, keepMatchingHashes } from '../templates/bcrypt-hashes.ts';
 import type { Change, FactRequest, Facts, Notify, Resource } from './types.ts';
 
@@ -38,6 +39,8 @@ export function fileResource(spec: FileSpec): Resource {
     ],
     plan(facts) {
       const state = parsePathState(facts.raw.get(`path:${spec.path}`) ?? '');
+      const refused = refusedDestination(spec.path, state);
+      if (refused) throw new HostError('command', refused);
       const content = contentFor(facts);
       const digest = createHash('sha256').update(content).digest('hex');
       const after = spec.sensitive ? HIDDEN : content;
@@ -82,6 +85,8 @@ export async function writeAtomically(connection: Connection, spec: Pick<FileSpe
     `trap ${shellQuote(`rm -f ${shellQuote(upload)} ${shellQuote(staged)}`)} EXIT`,
     ...(steps.before ? [steps.before] : []),
     shellCommand('install', '-m', spec.mode, '-o', spec.owner, '-g', spec.group, upload, staged),
+    // Checked again here: a directory that appeared since the facts were read would swallow the file.
+    `{ [ ! -d ${shellQuote(spec.path)} ] || { echo ${shellQuote(`${spec.path} is a directory (or a symbolic link to one); refusing to put a file there`)} >&2; exit 1; }; }`,
     ...(spec.validate ? [`( ${spec.validate.replaceAll('%s', shellQuote(staged))} ) >&2 || { echo ${shellQuote(`${spec.path}: the new content was refused by: ${spec.validate.replaceAll('%s', '(new file)')}; the old file stays in place`)} >&2; exit 1; }`] : []),
     shellCommand('mv', '-f', staged, spec.path),
     ...(steps.after ? [steps.after] : []),

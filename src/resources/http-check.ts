@@ -29,6 +29,8 @@ export interface HttpCheckSpec {
 export interface Verification {
   id: string;
   tags: string[];
+  /** The service whose endpoint this proves: selecting that service (by tag or notification) selects this check. */
+  service?: string;
   /** `once` for check mode: a single attempt, reported rather than retried. */
   verify(connection: Connection, options: { once: boolean }): Promise<Change>;
   /**
@@ -107,6 +109,7 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
   return {
     id,
     tags: spec.tags ?? [],
+    service: spec.service,
     firstAttempt,
     async verify(connection, { once }) {
       const request: RequestOptions = { credentials: spec.basicAuth ? `${spec.basicAuth.user}:${passwordFrom(spec.basicAuth.passwordEnv)}` : undefined, insecure: spec.insecure };

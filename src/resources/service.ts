@@ -1,6 +1,7 @@
 import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { Connection } from '../connection/ssh.ts';
+import { clearPendingCommand, parsePending, pendingFact, type PendingHandler } from '../engine/pending-handlers.ts';
 import { lastLogLines } from './journal.ts';
 import type { Change, Facts, Resource } from './types.ts';
 
@@ -19,6 +20,11 @@ export interface ServiceControl {
   name: string;
   /** True when this run started the service, so a restart would only repeat the start. */
   startedThisRun(): boolean;
+  /** A restart or reload an earlier run promised and did not do (it failed or was interrupted). */
+  pendingFrom(facts: Facts): PendingHandler | undefined;
+  /** Forgets the promise once the restart or reload happened (or the service was started or stopped anyway). */
+  clearPending(connection: Connection): Promise<void>;
+  /** Both also forget the pending record once done. */
   restart(connection: Connection): Promise<void>;
   reload(connection: Connection): Promise<void>;
 }
@@ -70,7 +76,8 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
 
   /** Runs `systemctl VERB` and watches the unit until it runs (listening on its ports) or fails. */
   const runAndConfirm = async (connection: Connection, verb: 'start' | 'restart', before?: string) => {
-    const script = startAndWatchScript(unit, verb, spec.ports);
+    // Up and staying up: the restart an earlier run may have owed is done too.
+    const script = `(\n${startAndWatchScript(unit, verb, spec.ports)}\n) && ${clearPendingCommand(spec.name)}`;
     const failed = shellQuote(`systemctl ${spec.enabled ? 'enable' : 'disable'} failed`);
     const result = await connection.exec(before ? `${before} || { echo ${failed}; exit 1; }\n${script}` : script, { sudo: true });
     if (result.code !== 0) throw new HostError('command', `${unit} did not stay up after ${verb} (${result.stdout.trim() || 'failed'})${await diagnose(connection, unit, spec.ports)}`);
@@ -79,9 +86,13 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
   const service: ServiceControl = {
     name: spec.name,
     startedThisRun: () => started,
+    pendingFrom: (facts) => parsePending(facts.raw.get(pendingFact(spec.name).key)),
+    async clearPending(connection) {
+      await connection.execChecked(`forget the pending restart of ${unit}`, clearPendingCommand(spec.name), { sudo: true });
+    },
     restart: (connection) => runAndConfirm(connection, 'restart'),
     async reload(connection) {
-      await connection.execChecked(`reload ${unit}`, shellCommand('systemctl', 'reload', unit), { sudo: true });
+      await connection.execChecked(`reload ${unit}`, `${shellCommand('systemctl', 'reload', unit)} && ${clearPendingCommand(spec.name)}`, { sudo: true });
     },
   };
 
@@ -89,7 +100,10 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
     id,
     tags: spec.tags ?? [],
     service,
-    facts: () => [{ key, command: `printf '%s|%s\\n' "$(systemctl is-enabled ${shellQuote(unit)} 2>/dev/null)" "$(systemctl is-active ${shellQuote(unit)} 2>/dev/null)"` }],
+    facts: () => [
+      { key, command: `printf '%s|%s\\n' "$(systemctl is-enabled ${shellQuote(unit)} 2>/dev/null)" "$(systemctl is-active ${shellQuote(unit)} 2>/dev/null)"` },
+      pendingFact(spec.name),
+    ],
     plan(facts): Change {
       const { enabledState, activeState } = stateOf(facts);
       const isEnabled = enabledState === 'enabled';
@@ -97,6 +111,8 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
       const differences: string[] = [];
       if (isEnabled !== spec.enabled) differences.push(`${enabledState || 'not installed'} -> ${spec.enabled ? 'enabled' : 'disabled'}`);
       if (isActive !== (spec.state === 'started')) differences.push(`${activeState === 'active' ? 'running' : activeState === 'inactive' || !activeState ? 'stopped' : activeState} -> ${spec.state === 'started' ? 'running' : 'stopped'}`);
+      const pending = service.pendingFrom(facts);
+      if (pending && spec.state === 'started') differences.push(`${pending.action} pending: ${pending.because} changed in an earlier run that did not finish`);
       if (differences.length === 0) return { resource: id, action: 'same', reason: `${spec.enabled ? 'enabled' : 'disabled'}, ${activeState}` };
       return { resource: id, action: 'update', reason: differences.join(', ') };
     },
@@ -105,7 +121,7 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
       // next boot; the unit itself is loaded (by the unit file's daemon-reload, or on demand by start).
       const enablement = shellCommand('systemctl', spec.enabled ? 'enable' : 'disable', '--quiet', '--no-reload', unit);
       if (spec.state === 'stopped') {
-        await connection.execChecked(`${spec.enabled ? 'enable' : 'disable'} and stop ${unit}`, `${enablement} && ${shellCommand('systemctl', 'stop', unit)}`, { sudo: true });
+        await connection.execChecked(`${spec.enabled ? 'enable' : 'disable'} and stop ${unit}`, `${enablement} && ${shellCommand('systemctl', 'stop', unit)} && ${clearPendingCommand(spec.name)}`, { sudo: true });
         return;
       }
       // The facts already say whether it runs; enabling does not start it. Enable and start share one command.

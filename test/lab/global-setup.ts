@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { labUnavailableReason } from '../../src/lab/lab.ts';
 import { ensureLabNetwork } from '../../src/lab/network.ts';
-import { ensureRootfs } from '../../src/lab/rootfs.ts';
+import { ensureRootfs, LAB_SUITES } from '../../src/lab/rootfs.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,7 +10,7 @@ declare module 'vitest' {
 }
 
 /**
- * Builds (or reuses) the lab image and the bridge once for all lab suites. Where the lab cannot run,
+ * Builds (or reuses) the lab images and the bridge once for all lab suites. Where the lab cannot run,
  * the suites are skipped and say so loudly; under CI that is a failure instead.
  */
 export default async function setup(project: TestProject): Promise<void> {
@@ -21,7 +21,8 @@ export default async function setup(project: TestProject): Promise<void> {
     project.provide('labUnavailable', reason);
     return;
   }
-  await ensureRootfs((line) => process.stderr.write(`${line}\n`));
+  // Debian 12 and 13 images, built in parallel (each once, cached by its recipe).
+  await Promise.all(LAB_SUITES.map((suite) => ensureRootfs((line) => process.stderr.write(`${line}\n`), suite)));
   await ensureLabNetwork();
   project.provide('labUnavailable', '');
 }

@@ -13,6 +13,7 @@ import { formatTable } from '../table.ts';
 
 interface BootstrapOptions extends CommonOptions {
   apply: boolean;
+  trustNewHostKeys?: boolean;
 }
 
 export function registerBootstrap(program: Command): void {
@@ -22,14 +23,15 @@ export function registerBootstrap(program: Command): void {
       .summary('make fresh VMs manageable (deploy user, key, sudo), then apply and register them')
       .description(
         'Logs in with the initial credentials of bootstrap: in the inventory (root with a password from bootstrap.password_env ' +
-          'or a prompt, or the image\'s default user with bootstrap.identity_file), records the host key on first use, creates the ' +
+          'or a prompt, or the image\'s default user with bootstrap.identity_file) once the host key checks out (under strict: known, or recorded and printed with --trust-new-host-keys), creates the ' +
           'deploy user (ssh.user) with its key and a sudoers file checked by visudo, and proves a new key login works. Only then, ' +
           'when bootstrap.harden_sshd is true, turns off password and root logins (checked by sshd -t, undone if a new login fails). ' +
           'Then runs apply as the deploy user. A host where the deploy user already works is left as it is.\n\n' +
           'Example:\n  FLEET_INITIAL_PASSWORD=... fleet bootstrap inventory.yaml --limit new-vms',
       )
       .argument('<inventory>', 'inventory YAML file')
-      .option('--no-apply', 'stop after the bootstrap; run fleet apply later'),
+      .option('--no-apply', 'stop after the bootstrap; run fleet apply later')
+      .option('--trust-new-host-keys', 'under ssh.host_key_checking: strict, record the key a new host offers on first contact (printed) instead of refusing to log in'),
   ).action(async (inventoryFile: string, options: BootstrapOptions) => {
     // Loaded when the command runs, not at start-up (see main.ts).
     const { loadHosts } = await import('../load-hosts.ts');
@@ -40,11 +42,11 @@ export function registerBootstrap(program: Command): void {
     const hosts = loaded.selected;
     const publicKeys = new Map<string, string>();
     for (const host of hosts) publicKeys.set(host.name, await readAuthorizedKey(host));
-    const programs = options.apply ? await buildPrograms(hosts, [], [], loaded, dirname(inventoryFile)) : new Map();
+    const programs = options.apply ? await buildPrograms(hosts, [], { tags: [] }, loaded, dirname(inventoryFile)) : new Map();
     checkRegistrationInputs(loaded);
     const passwords = await collectPasswords(hosts, (host) => ({ setting: 'bootstrap.password', env: host.bootstrap.passwordEnv, prompt: host.bootstrap.passwordPrompt }), 'initial password: ');
     const progress = await createProgress(hosts.length, 'bootstrapping');
-    const outcomes = await bootstrapHosts(hosts, { forks: options.forks, emit: progress.sink, passwords, publicKeys });
+    const outcomes = await bootstrapHosts(hosts, { forks: options.forks, emit: progress.sink, passwords, publicKeys, trustNewHostKeys: options.trustNewHostKeys });
     progress.stop();
 
     const ready = succeededHosts(hosts, outcomes);

@@ -7,6 +7,7 @@ import { writeFileAtomically } from '../../local/write-atomic.ts';
 import { collectBecomePasswords } from '../become-passwords.ts';
 import { color } from '../colors.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
+import { watchInterruptions } from '../interrupt.ts';
 import { diffReplacer, maskCredentials } from '../output-diffs.ts';
 import { unifiedDiff } from '../render-changes.ts';
 import { formatSeconds } from '../reporter.ts';
@@ -30,7 +31,7 @@ export function registerCheck(program: Command): void {
           'Prometheus. Reports per host and resource what differs, in words (binary hash, content differs, service stopped or ' +
           'disabled, port closed, target missing or down in Prometheus, endpoint not answering, host unreachable). Repair with fleet apply.\n\n' +
           'Exit codes: 0 no drift; 2 drift found (also when other hosts were unreachable); 3 a host answered but could not be checked ' +
-          '(sudo refused, a command failed); 4 hosts unreachable and no drift elsewhere; 1 bad inventory or arguments.\n\n' +
+          '(sudo refused, a command failed); 4 hosts unreachable and no drift elsewhere; 1 bad inventory or arguments; 130 interrupted by Ctrl-C (143 by SIGTERM).\n\n' +
           'Examples:\n  fleet check inventory.yaml\n  fleet check inventory.yaml --json --limit web\n' +
           '  fleet check inventory.yaml --metrics-file /var/lib/node_exporter/textfile_collector/fleet.prom',
       )
@@ -46,13 +47,14 @@ export function registerCheck(program: Command): void {
     const { buildPrograms, convergeHosts } = await import('../converge.ts');
     const { checkRegistrationInputs, runRegistration, withPrometheusServers } = await import('../registration.ts');
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
-    const programs = await buildPrograms(loaded.selected, playbookNames, [], loaded, dirname(inventoryFile));
+    const programs = await buildPrograms(loaded.selected, playbookNames, { tags: [] }, loaded, dirname(inventoryFile));
     checkRegistrationInputs(loaded);
     const register = loaded.inventory.raw.prometheus !== undefined;
     const passwords = await collectBecomePasswords(withPrometheusServers(loaded.selected, loaded, register));
-    const run = { check: true, diff: options.diff, verifyHashes: options.verifyHashes === true, forks: options.forks, passwords };
+    const interruption = watchInterruptions();
+    const run = { check: true, diff: options.diff, verifyHashes: options.verifyHashes === true, forks: options.forks, passwords, signal: interruption.signal };
     const outcomes = await convergeHosts(loaded.selected, programs, run);
-    const registration = register ? await runRegistration(loaded, { ...run, awaited: [] }) : [];
+    const registration = register && !interruption.signal.aborted ? await runRegistration(loaded, { ...run, awaited: [] }) : [];
     const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
     const retry = await writeRetryFile(inventoryFile, options, [...outcomes, ...registration], loaded.all.map((host) => host.name));
     const report = summarizeDrift(outcomes, registration, loaded.selected.map((host) => host.name), startedAt);
@@ -62,7 +64,8 @@ export function registerCheck(program: Command): void {
       });
     }
     process.stdout.write(options.json ? `${JSON.stringify({ command: 'check', exitCode: driftExitCode(report), ...report, retryFile: retry?.path ?? null }, diffReplacer(options.diff), 2)}\n` : `${renderDriftReport(report, options.diff)}${describeRetry(retry, 'check')}`);
-    process.exitCode = driftExitCode(report);
+    process.exitCode = interruption.exitCode() ?? driftExitCode(report);
+    interruption.dispose();
   });
 }
 

@@ -54,7 +54,13 @@ export function registerInventory(program: Command): void {
 }
 
 function describeTarget(ssh: SshTarget): string {
-  return `${ssh.user}@${ssh.host}:${ssh.port}${ssh.jump ? ` via ${ssh.jump.user}@${ssh.jump.host}:${ssh.jump.port}` : ''}`;
+  const via = ssh.jump ? ` via ${describeHops(ssh.jump)}` : ssh.proxyCommand ? ` via ProxyCommand "${ssh.proxyCommand}"` : '';
+  return `${ssh.user}@${ssh.host}:${ssh.port}${via}`;
+}
+
+/** The jump hosts in the order they are reached: `ProxyJump a,b` reads "a, b". */
+function describeHops(jump: SshTarget): string {
+  return `${jump.jump ? `${describeHops(jump.jump)}, ` : ''}${jump.user}@${jump.host}:${jump.port}`;
 }
 
 /** Every leaf setting of a host as [path, value, source]. */
@@ -66,8 +72,10 @@ function settingRows(host: ResolvedHost): string[][] {
     ['ssh.port', host.ssh.port],
     ['ssh.identity_file', host.ssh.identityFiles.join(', ') || '(none)'],
     ['ssh.agent', host.ssh.agent ? 'yes' : 'no'],
-    ['ssh.jump', host.ssh.jump ? describeTarget(host.ssh.jump) : '(none)'],
+    ['ssh.jump', host.ssh.jump ? describeHops(host.ssh.jump) : '(none)'],
+    ['ssh.proxy_command', host.ssh.proxyCommand ?? '(none)'],
     ['ssh.connect_timeout', host.ssh.connectTimeoutMs / 1000],
+    ['ssh.host_timeout', (host.ssh.hostTimeoutMs ?? 0) / 1000],
     ['ssh.host_key_checking', host.ssh.hostKeyChecking],
     ['ssh.known_hosts_file', host.ssh.knownHostsFile],
     ['become.enabled', host.become.enabled],

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.ts';
 import { enableLabPrometheus, labUnavailableReason, readLabState, startLab, stopLab, writeLabState, type LabHostSpec } from '../../lab/lab.ts';
 import { isOurNspawn } from '../../lab/processes.ts';
 import { LAB_GATEWAY, labDir } from '../../lab/layout.ts';
+import type { LabSuite } from '../../lab/rootfs.ts';
 import { LAB_MIRROR_PORT, startLabMirror, stopLabMirror } from '../../lab/mirror-process.ts';
 import { color } from '../colors.ts';
 import { formatTable } from '../table.ts';
@@ -13,13 +14,14 @@ import { formatTable } from '../table.ts';
 const FIRST_INDEX = 11;
 const MONITOR = 'monitor';
 const MONITOR_INDEX = 10;
+const LAB_DEBIAN_RELEASES: Record<string, LabSuite> = { '12': 'bookworm', '13': 'trixie' };
 
 export function registerLab(program: Command): void {
   const lab = program
     .command('lab')
     .summary('boot or stop a local lab of real Debian hosts (root, systemd-nspawn)')
     .description(
-      'A lab of real Debian 12 hosts with systemd and sshd, booted with systemd-nspawn on the bridge fleetlab0 (10.213.0.0/24). ' +
+      'A lab of real Debian 12 (or 13) hosts with systemd and sshd, booted with systemd-nspawn on the bridge fleetlab0 (10.213.0.0/24). ' +
         'Try fleet there before pointing it at production. Needs root, debootstrap and systemd-container; the first run builds ' +
         'the base image (about a minute) and caches it in $FLEET_LAB_DIR (default /var/lib/fleet-lab).\n\n' +
         'Example:\n  fleet lab up 3 --inventory lab.yaml && fleet ping lab.yaml && fleet lab down',
@@ -29,14 +31,17 @@ export function registerLab(program: Command): void {
     .description('boot N hosts (default 3) plus a monitor host running Prometheus, serve a release mirror, and write an inventory that reaches them')
     .argument('[count]', 'number of hosts', '3')
     .option('--inventory <file>', 'write an inventory for the lab hosts here', 'lab-inventory.yaml')
-    .action(async (countText: string, options: { inventory: string }) => {
+    .option('--debian <release>', 'Debian release of the hosts: 12 (bookworm) or 13 (trixie); the monitor stays on 12', '12')
+    .action(async (countText: string, options: { inventory: string; debian: string }) => {
+      const suite = LAB_DEBIAN_RELEASES[options.debian];
+      if (!suite) throw new UsageError(`lab up --debian ${options.debian}: expected 12 or 13`);
       const count = Number(countText);
       if (!Number.isInteger(count) || count < 1 || count > 100) throw new UsageError(`lab up ${countText}: expected a number of hosts from 1 to 100`);
       const reason = await labUnavailableReason();
       if (reason) throw new UsageError(`cannot run the lab here: ${reason}`);
       const running = (await readLabState()).filter((host) => isOurNspawn(host.pid, host.name));
       if (running.length > 0) throw new UsageError(`the lab is already up (${running.map((host) => host.name).join(', ')}); run fleet lab down first`);
-      const specs: LabHostSpec[] = [{ name: MONITOR, index: MONITOR_INDEX }, ...Array.from({ length: count }, (_, i) => ({ name: `lab${i + 1}`, index: FIRST_INDEX + i }))];
+      const specs: LabHostSpec[] = [{ name: MONITOR, index: MONITOR_INDEX }, ...Array.from({ length: count }, (_, i) => ({ name: `lab${i + 1}`, index: FIRST_INDEX + i, suite }))];
       const started = Date.now();
       // Every boot reuses the lab's addresses and a rebuilt image brings new host keys: start afresh.
       await rm(join(labDir(), 'known_hosts'), { force: true });

@@ -68,6 +68,40 @@ describe('resolveHosts', () => {
     expect(alias.ssh.jump).toMatchObject({ host: 'bastion', port: 2022, user: 'jumper' });
     expect(alias.sources['ssh.host_name']).toBe('ssh_config');
   });
+
+  it('turns ProxyJump a,b into a chain as OpenSSH does: a first, then b, then the host; a keeps its own ProxyJump', async () => {
+    const config = 'Host webalias\n  ProxyJump edge,inner:2200\nHost edge\n  HostName 192.0.2.1\n  User gate\n  ProxyJump outer\nHost inner\n  HostName 192.0.2.2\n';
+    const alias = (await resolve([], config)).hosts.alias1!;
+    const inner = alias.ssh.jump!;
+    expect(inner).toMatchObject({ host: '192.0.2.2', port: 2200, user: 'ops' });
+    expect(inner.jump).toMatchObject({ host: '192.0.2.1', port: 22, user: 'gate' });
+    expect(inner.jump!.jump).toMatchObject({ host: 'outer' });
+    expect(inner.jump!.jump!.jump).toBeUndefined();
+  });
+
+  it('keeps a ProxyCommand from ssh_config on the target, so the connection goes where ssh would go', async () => {
+    const config = 'Host webalias\n  ProxyCommand ssh -W %h:%p gateway\nHost 10.0.0.9\n  ProxyCommand none\n';
+    const { hosts } = await resolve([], config);
+    expect(hosts.alias1!.ssh.proxyCommand).toBe('ssh -W %h:%p gateway');
+    expect(hosts.db1!.ssh.proxyCommand).toBeUndefined();
+  });
+
+  it('reads known_hosts where ssh would: inventory file or UserKnownHostsFile, plus the global files; HostKeyAlias carried over', async () => {
+    const { hosts } = await resolve([], 'Host webalias\n  UserKnownHostsFile /k/user1 /k/user2\n  GlobalKnownHostsFile /k/global\n  HostKeyAlias web-key\n');
+    expect(hosts.alias1!.ssh).toMatchObject({ knownHostsFile: '/k/user1', moreKnownHostsFiles: ['/k/user2', '/k/global'], hostKeyAlias: 'web-key' });
+    expect(hosts.db1!.ssh.knownHostsFile).toMatch(/\/\.ssh\/known_hosts$/);
+    expect(hosts.db1!.ssh.moreKnownHostsFiles).toEqual([expect.stringMatching(/\/\.ssh\/known_hosts2$/), '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']);
+    expect(hosts.db1!.ssh.hostKeyAlias).toBeUndefined();
+  });
+
+  it('refuses a ProxyJump loop in ssh_config with an error naming the host', async () => {
+    await expect(resolve([], 'Host webalias\n  ProxyJump loop\nHost loop\n  ProxyJump loop\n')).rejects.toThrow(/host alias1: ssh.jump "loop" leads to more than 8 nested jump hosts/);
+  });
+
+  it('gives every host a deadline, 30 minutes unless ssh.host_timeout says otherwise', async () => {
+    const { hosts } = await resolve();
+    expect(hosts.db1!.ssh.hostTimeoutMs).toBe(1_800_000);
+  });
 });
 
 describe('parseExtraVars', () => {

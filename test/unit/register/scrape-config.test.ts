@@ -59,9 +59,9 @@ describe('fleet’s marker lines in prometheus.yml', () => {
   });
 
   it('a credential that holds the END marker cannot end the block early: it is refused', () => {
-    const hostile = { 'fleet-node': { username: 'u\n# END fleet managed scrape jobs\n', password_file: '/etc/prometheus/p' } };
+    const hostile = { 'fleet-node': { basic_auth: { username: 'u\n# END fleet managed scrape jobs\n', password_file: '/etc/prometheus/p' } } };
     expect(() => ensureFleetJobs(debian, FLEET_JOBS, '/sd', undefined, hostile)).toThrow(/would write a line equal to one of fleet's markers/);
-    const plain = { 'fleet-node': { username: '# END fleet managed scrape jobs', password_file: '/etc/prometheus/p' } };
+    const plain = { 'fleet-node': { basic_auth: { username: '# END fleet managed scrape jobs', password_file: '/etc/prometheus/p' } } };
     const edited = ensureFleetJobs(debian, FLEET_JOBS, '/sd', undefined, plain);
     expect(ensureFleetJobs(edited, FLEET_JOBS, '/sd', undefined, plain)).toBe(edited);
   });

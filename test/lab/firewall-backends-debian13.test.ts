@@ -1,0 +1,3 @@
+import { firewallBackendsSuite } from './firewall-backends-suite.ts';
+
+firewallBackendsSuite('trixie', 173);
