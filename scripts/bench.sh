@@ -1,33 +1,27 @@
 #!/usr/bin/env bash
-# Prints how long fleet takes and how much memory it needs on N lab hosts (default 8): a first apply
-# (install, start, verify, register), a converged apply (the common case: nothing to do), and a drift
-# check. Figures, not assertions: compare them between versions on the same machine.
+# fleet's benchmark (figures, not assertions; the targets of issue 11 are printed beside each figure).
+#
+#   scripts/bench.sh [N] [--repeat R] [--forks F] [--json FILE]
+#       N lab hosts (default 8; the monitor and N-1 hosts): the floor (ssh2 connect + `true` on every host at once),
+#       a cold apply (fresh hosts), a converged apply, a drift check, and a drift check with one file changed, each
+#       repeated R times (default 3); writes scripts/bench/results/lab.json.
+#   scripts/bench.sh --scale 1000,5000 [--forks F] [--json FILE]
+#       fleet check with a small playbook against 100 and the given numbers of hosts, each a loopback address
+#       answered by real sshd processes in a private network namespace; writes scripts/bench/results/scale.json.
+#   scripts/bench/readme.ts  regenerates the README's benchmark section from those JSON files.
+#
+# Needs root (the lab: systemd-nspawn, a bridge). Run it on a quiet machine: every lab host shares its cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-hosts="${1:-8}"
 scripts/setup.sh >/dev/null
 command -v /usr/bin/time >/dev/null || apt-get install -y -q time >/dev/null
-inventory="$(mktemp -d)/bench-inventory.yaml"
-fleet() { node bin/fleet.js "$@"; }
 
-fleet lab down >/dev/null
-fleet lab up "$hosts" --inventory "$inventory" >/dev/null
-trap 'node bin/fleet.js lab down >/dev/null' EXIT
-
-measure() {
-  local label="$1"; shift
-  local stats
-  stats="$(mktemp)"
-  # /usr/bin/time (Debian package "time") gives wall time and the peak resident memory of fleet's process.
-  /usr/bin/time -o "$stats" -f '%e %M' node bin/fleet.js "$@" >/dev/null 2>&1 || true
-  read -r seconds kilobytes <"$stats"
-  printf '%-34s %8s s %10s MB\n' "$label" "$seconds" "$((kilobytes / 1024))"
-}
-
-echo "fleet on $((hosts + 1)) lab hosts ($hosts + the Prometheus monitor), $(nproc) cores"
-printf '%-34s %10s %13s\n' "run" "wall" "peak RSS"
-measure "apply, fresh hosts" apply "$inventory"
-measure "apply, converged (no changes)" apply "$inventory"
-measure "apply, converged, --no-register" apply "$inventory" --no-register
-measure "check (read-only drift check)" check "$inventory"
-measure "check --forks 1" check "$inventory" --forks 1
+for arg in "$@"; do
+  if [ "$arg" = "--scale" ] || [[ "$arg" == --scale=* ]]; then
+    # A private network namespace: its loopback addresses are the simulated hosts, and nothing leaks out.
+    exec unshare --net -- node --import tsx scripts/bench/scale.ts "$@"
+  fi
+done
+# The benchmark boots its own lab on the addresses of `fleet lab up`.
+node bin/fleet.js lab down >/dev/null
+exec node --import tsx scripts/bench/lab-run.ts "$@"

@@ -12,8 +12,9 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 missing=()
+# tmux: the password prompt is tested in a real terminal (test/lab/prompt.test.ts).
 # zsh and fish: the completion tests check their scripts with the real shells.
-for pkg in debootstrap systemd-container openssh-client iproute2 procps prometheus prometheus-node-exporter zsh fish; do
+for pkg in debootstrap systemd-container openssh-client iproute2 procps prometheus prometheus-node-exporter tmux zsh fish; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

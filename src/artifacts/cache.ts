@@ -116,15 +116,28 @@ export class ArtifactCache {
         await rm(path, { force: true });
       }
       await mkdir(dirname(path), { recursive: true });
-      if (archive.endsWith('.zip')) {
-        if (!(await unzipMember(archive, member, path))) throw new ExternalError(`${basename(archive)} holds no ${member}`);
-      } else {
-        await tar.x({ file: archive, cwd: join(this.dir, sha256, 'unpacked'), filter: (entry) => entry.replace(/^\.\//, '') === member });
-        if (!existsSync(path)) throw new ExternalError(`${basename(archive)} holds no ${member}`);
+      // Unpacked in a private folder, then renamed into place: controllers sharing the cache (sharded runs
+      // on one machine) must never upload a copy another one is still writing.
+      const scratch = join(this.dir, sha256, `unpacking-${randomBytes(4).toString('hex')}`);
+      await mkdir(scratch, { recursive: true });
+      try {
+        const unpacked = join(scratch, member);
+        if (archive.endsWith('.zip')) {
+          await mkdir(dirname(unpacked), { recursive: true });
+          if (!(await unzipMember(archive, member, unpacked))) throw new ExternalError(`${basename(archive)} holds no ${member}`);
+        } else {
+          await tar.x({ file: archive, cwd: scratch, filter: (entry) => entry.replace(/^\.\//, '') === member });
+          if (!existsSync(unpacked)) throw new ExternalError(`${basename(archive)} holds no ${member}`);
+        }
+        const binarySha = await sha256File(unpacked);
+        await rename(unpacked, path);
+        const partialMarker = `${marker}.part-${randomBytes(4).toString('hex')}`;
+        await writeFile(partialMarker, `${binarySha}\n`);
+        await rename(partialMarker, marker);
+        return { path, sha256: binarySha };
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
       }
-      const binarySha = await sha256File(path);
-      await writeFile(marker, `${binarySha}\n`);
-      return { path, sha256: binarySha };
     });
   }
 }

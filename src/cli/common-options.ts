@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.ts';
+import { parseShard, type Shard } from '../inventory/shard.ts';
 
 export interface CommonOptions {
   limit?: string;
+  shard?: Shard;
   forks: number;
   extraVars: string[];
   json?: boolean;
@@ -13,10 +15,11 @@ export interface CommonOptions {
 // SSH sessions mostly wait on the network and the hosts: one Node process holds hundreds cheaply.
 export const DEFAULT_FORKS = 50;
 
-/** --limit, -e and --json, with the same words everywhere, for every command that selects hosts. */
+/** --limit, --shard, -e and --json, with the same words everywhere, for every command that selects hosts. */
 export function addSelectionOptions(command: Command): Command {
   return command
     .option('-l, --limit <pattern>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes (e.g. "web*,!web3")')
+    .option('--shard <K/N>', 'only shard K of N (K from 0) of the hosts --limit selects, by rendezvous hashing of host names: N controllers with K = 0..N-1 together cover every host once; adding a host moves no other', parseShard)
     .option('-e, --extra-vars <vars>', 'set variables above every inventory level; repeatable, later wins: key=value (dots nest, -e node_exporter.port=9200), @file.yaml (YAML or JSON) or an inline mapping (-e \'{"site": "lab"}\')', collect, [])
     .option('--json', 'print JSON on stdout for scripts instead of the table or recap (progress still goes to stderr)');
 }

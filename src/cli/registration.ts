@@ -4,6 +4,7 @@ import { registerWithPrometheus, type ServerResult } from '../register/register.
 import { nodeExporterScrapeAuth } from '../register/scrape-auth.ts';
 import { nodeExporterScrapeTls } from '../register/scrape-tls.ts';
 import { registeredHosts } from '../register/targets.ts';
+import { applyShard } from '../inventory/shard.ts';
 import { becomeOpenOptions } from './become-passwords.ts';
 import { color } from './colors.ts';
 import type { LoadedHosts } from './load-hosts.ts';
@@ -19,6 +20,8 @@ export interface RegistrationRun {
   awaited: readonly ResolvedHost[];
   /** Hosts this run changed: their targets need a fresh scrape (default: all awaited hosts). */
   changed?: readonly string[];
+  /** Without --shard: delete the target files sharded runs left. */
+  pruneShardFiles?: boolean;
   check: boolean;
   diff: boolean;
   forks: number;
@@ -52,7 +55,8 @@ function remoteWriteSenders(hosts: readonly ResolvedHost[]): string[] {
 export async function runRegistration(loaded: LoadedHosts, run: RegistrationRun): Promise<HostOutcome<ServerResult>[]> {
   const settings = loaded.inventory.raw.prometheus;
   if (!settings) return [];
-  const registered = registeredHosts(loaded.all).filter((host) => !run.without?.includes(host.name));
+  // A sharded run lists its shard of the whole inventory (not of --limit) in its own files.
+  const registered = registeredHosts(applyShard(loaded.all, loaded.shard)).filter((host) => !run.without?.includes(host.name));
   const progress = await createProgress(loaded.prometheusServers.length, run.check ? 'checking registration on' : 'registering with');
   const outcomes = await registerWithPrometheus(loaded.prometheusServers, {
     settings,
@@ -60,6 +64,8 @@ export async function runRegistration(loaded: LoadedHosts, run: RegistrationRun)
     awaited: run.awaited.filter((host) => registered.includes(host)),
     changed: new Set(run.changed ?? run.awaited.map((host) => host.name)),
     scrapeAuth: nodeExporterScrapeAuth(registered),
+    shard: loaded.shard,
+    pruneShardFiles: run.pruneShardFiles,
     scrapeTls: nodeExporterScrapeTls(registered),
     remoteWriteSenders: remoteWriteSenders(registered),
     check: run.check,

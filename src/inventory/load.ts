@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { readYamlSource, type YamlSource } from '../yaml/source.ts';
+import type { YamlSource } from '../yaml/source.ts';
+import { readInventorySource } from './include.ts';
 import { describeIssues } from '../yaml/zod-issues.ts';
 import { inventorySchema, addressSchema, type HostEntry, type InventoryFile } from './schema.ts';
 
@@ -26,7 +27,7 @@ export interface Inventory {
 
 /** Reads and validates an inventory; every problem is reported at once with file:line:col. */
 export async function loadInventory(file: string): Promise<Inventory> {
-  const source = await readYamlSource(file);
+  const source = await readInventorySource(file);
   const parsed = inventorySchema.safeParse(source.data);
   if (!parsed.success) throw new UsageError(describeIssues(source, inventorySchema, parsed.error.issues).join('\n'));
   return buildInventory(source, parsed.data);
@@ -35,8 +36,8 @@ export async function loadInventory(file: string): Promise<Inventory> {
 function buildInventory(source: YamlSource, raw: InventoryFile): Inventory {
   const problems: string[] = [];
   const at = (path: (string | number)[], message: string) => {
-    const { line, col } = source.positionOf(path);
-    problems.push(`${source.file}:${line}:${col}: ${path.join('.')}: ${message}`);
+    const { line, col, file = source.file } = source.positionOf(path);
+    problems.push(`${file}:${line}:${col}: ${path.join('.')}: ${message}`);
   };
   const groupNames = Object.keys(raw.groups ?? {});
   const definedAt = new Map<string, (string | number)[]>();
@@ -49,8 +50,8 @@ function buildInventory(source: YamlSource, raw: InventoryFile): Inventory {
     if (entry && Object.keys(entry).length > 0) {
       const first = definedAt.get(name);
       if (first) {
-        const { line, col } = source.positionOf(first);
-        at(path, `host "${name}" is already defined at line ${line}, column ${col}; define it once and list it elsewhere with an empty value (${name}: ~)`);
+        const { line, col, file = source.file } = source.positionOf(first);
+        at(path, `host "${name}" is already defined at ${file === source.file ? '' : `${file} `}line ${line}, column ${col}; define it once and list it elsewhere with an empty value (${name}: ~)`);
         return;
       }
       definedAt.set(name, path);

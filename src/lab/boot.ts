@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runLocal } from '../local/run.ts';
+import { runLocal, runLocalChecked } from '../local/run.ts';
 import { LAB_BRIDGE, LAB_GATEWAY, labAddress, labDir, labKeyPath } from './layout.ts';
-import { containerInitPid } from './processes.ts';
+import { containerInitPid, isOurNspawn, stopNspawn } from './processes.ts';
 import type { LabSuite } from './rootfs.ts';
 
 /**
@@ -22,6 +22,18 @@ export interface LabHost {
   variant: LabVariant;
   suite: LabSuite;
   pid: number;
+  /** Set when the host keeps its disk across a restart (see bootLabHost's `persistent`). */
+  persistentRoot?: string;
+}
+
+export interface BootOptions {
+  /**
+   * Keep what the host writes across a restart: its root is an overlay of the shared image with a
+   * private folder on disk (not the tmpfs of --volatile), so a reboot test finds /etc as it was left.
+   */
+  persistent?: boolean;
+  /** Host paths bound read-only into the host at the same path (a controller's tool the host must run). */
+  bindReadOnly?: readonly string[];
 }
 
 const SSHD_DROP_INS: Record<LabVariant, string | undefined> = {
@@ -31,9 +43,59 @@ const SSHD_DROP_INS: Record<LabVariant, string | undefined> = {
   fresh: 'PasswordAuthentication yes\nPermitRootLogin yes\n',
 };
 
-export async function bootLabHost(rootfs: string, name: string, index: number, variant: LabVariant, suite: LabSuite): Promise<LabHost> {
+export async function bootLabHost(rootfs: string, name: string, index: number, variant: LabVariant, suite: LabSuite, options: BootOptions = {}): Promise<LabHost> {
   const hostDir = join(labDir(), 'hosts', name);
   await mkdir(hostDir, { recursive: true });
+  await stopLeftover(name);
+  const persistentRoot = options.persistent ? await mountPersistentRoot(rootfs, hostDir) : undefined;
+  return startNspawn({ name, index, variant, suite, persistentRoot }, rootfs, options.bindReadOnly ?? []);
+}
+
+const pidFile = (name: string) => join(labDir(), 'hosts', name, 'nspawn.pid');
+
+/**
+ * A host of this name still running from an aborted run (a killed test run or `lab up`) holds the
+ * address this boot is about to take: stop it first, by the PID recorded when it was started.
+ */
+async function stopLeftover(name: string): Promise<void> {
+  const recorded = existsSync(pidFile(name)) ? Number(readFileSync(pidFile(name), 'utf8')) : NaN;
+  if (Number.isInteger(recorded) && isOurNspawn(recorded, name)) await stopNspawn(recorded, name);
+}
+
+/** Boots the same host again on the disk it left (a persistent host): what a reboot keeps, it finds. */
+export async function rebootLabHost(host: LabHost, rootfs: string): Promise<LabHost> {
+  if (!host.persistentRoot) throw new Error(`lab host ${host.name} was booted without a persistent root: a restart would lose its state`);
+  await stopNspawn(host.pid, host.name);
+  if (isOurNspawn(host.pid, host.name)) throw new Error(`lab host ${host.name} (pid ${host.pid}) did not stop`);
+  const rebooted = await startNspawn(host, rootfs, []);
+  await waitForLabHost(rebooted);
+  return rebooted;
+}
+
+/** Unmounts a persistent host's root once its container is gone. */
+export async function releasePersistentRoot(host: LabHost): Promise<void> {
+  if (host.persistentRoot && isMounted(host.persistentRoot)) await runLocalChecked('umount', [host.persistentRoot]);
+}
+
+function isMounted(path: string): boolean {
+  return readFileSync('/proc/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === path);
+}
+
+/** A fresh overlay (the shared image below, a private folder above) mounted at hostDir/root. */
+async function mountPersistentRoot(rootfs: string, hostDir: string): Promise<string> {
+  const [root, upper, work] = ['root', 'upper', 'work'].map((part) => join(hostDir, part)) as [string, string, string];
+  // Left mounted by an aborted run: start from a clean disk all the same.
+  if (isMounted(root)) await runLocalChecked('umount', [root]);
+  await rm(upper, { recursive: true, force: true });
+  await rm(work, { recursive: true, force: true });
+  for (const dir of [root, upper, work]) await mkdir(dir, { recursive: true });
+  await runLocalChecked('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${rootfs},upperdir=${upper},workdir=${work}`, root]);
+  return root;
+}
+
+async function startNspawn(spec: Omit<LabHost, 'address' | 'pid'>, rootfs: string, bindReadOnly: readonly string[]): Promise<LabHost> {
+  const { name, index, variant, suite, persistentRoot } = spec;
+  const hostDir = join(labDir(), 'hosts', name);
   const address = labAddress(index);
   const networkFile = join(hostDir, '10-host0.network');
   await writeFile(
@@ -45,7 +107,7 @@ export async function bootLabHost(rootfs: string, name: string, index: number, v
   const resolvConf = join(hostDir, 'resolv.conf');
   await writeFile(resolvConf, '# fleet lab: no DNS here; names come from /etc/hosts\nnameserver 127.0.0.1\n');
   const args = [
-    '-q', '-D', rootfs, '--boot', '--register=no', '--keep-unit', '--volatile=overlay', '--console=passive',
+    '-q', '-D', persistentRoot ?? rootfs, '--boot', '--register=no', '--keep-unit', ...(persistentRoot ? [] : ['--volatile=overlay']), '--console=passive',
     `--network-bridge=${LAB_BRIDGE}`, `--machine=${name}`, `--hostname=${name}`,
     `--bind-ro=${networkFile}:/etc/systemd/network/10-host0.network`,
     '--resolv-conf=off', `--bind-ro=${resolvConf}:/etc/resolv.conf`,
@@ -61,12 +123,14 @@ export async function bootLabHost(rootfs: string, name: string, index: number, v
     await writeFile(noKeys, '');
     args.push(`--bind-ro=${noKeys}:/root/.ssh/authorized_keys`);
   }
+  for (const path of bindReadOnly) args.push(`--bind-ro=${path}`);
   const log = openSync(join(hostDir, 'console.log'), 'w');
   const child = spawn('systemd-nspawn', args, { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   child.unref();
   if (child.pid === undefined) throw new Error(`systemd-nspawn did not start for ${name}`);
-  return { name, index, address, variant, suite, pid: child.pid };
+  await writeFile(pidFile(name), `${child.pid}\n`);
+  return { name, index, address, variant, suite, pid: child.pid, ...(persistentRoot ? { persistentRoot } : {}) };
 }
 
 /** Waits until systemd in the host reports running (or degraded) over SSH with the lab key. */

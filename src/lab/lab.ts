@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runLocal } from '../local/run.ts';
-import { bootLabHost, waitForLabHost, type LabHost, type LabVariant } from './boot.ts';
+import { writeFileAtomically } from '../local/write-atomic.ts';
+import { bootLabHost, rebootLabHost, releasePersistentRoot, waitForLabHost, type BootOptions, type LabHost, type LabVariant } from './boot.ts';
 import { labDir } from './layout.ts';
 import { ensureLabNetwork } from './network.ts';
 import { containerInitPid, stopNspawn } from './processes.ts';
 import { DEFAULT_LAB_SUITE, ensureRootfs, type LabSuite } from './rootfs.ts';
 
-export interface LabHostSpec {
+export interface LabHostSpec extends BootOptions {
   name: string;
   index: number;
   variant?: LabVariant;
@@ -27,8 +28,12 @@ export async function labUnavailableReason(): Promise<string | undefined> {
   return undefined;
 }
 
-/** Boots the hosts in parallel and waits until each answers SSH; on failure stops what it started. */
-export async function startLab(specs: readonly LabHostSpec[], log: (line: string) => void = () => {}): Promise<LabHost[]> {
+/**
+ * Boots the hosts in parallel and waits until each answers SSH; on failure stops what it started.
+ * `booted` hears of each host as soon as its process runs, so a caller can record it before the
+ * (long) wait: a run aborted meanwhile leaves hosts the next run can find and stop.
+ */
+export async function startLab(specs: readonly LabHostSpec[], log: (line: string) => void = () => {}, booted: (hosts: readonly LabHost[]) => Promise<void> = async () => {}): Promise<LabHost[]> {
   // Each suite's image is built (once) in parallel with the others.
   const suites = [...new Set(specs.map((spec) => spec.suite ?? DEFAULT_LAB_SUITE))];
   const images = new Map(await Promise.all(suites.map(async (suite) => [suite, await ensureRootfs(log, suite)] as const)));
@@ -37,9 +42,12 @@ export async function startLab(specs: readonly LabHostSpec[], log: (line: string
   try {
     for (const spec of specs) {
       const suite = spec.suite ?? DEFAULT_LAB_SUITE;
-      hosts.push(await bootLabHost(images.get(suite)!, spec.name, spec.index, spec.variant ?? 'default', suite));
+      hosts.push(await bootLabHost(images.get(suite)!, spec.name, spec.index, spec.variant ?? 'default', suite, spec));
+      await booted(hosts);
     }
-    await Promise.all(hosts.map((host) => waitForLabHost(host)));
+    // All hosts boot at once on the same cores: 49 of them took over 60 s on a loaded 2-core machine.
+    const timeoutMs = 60_000 + 2_000 * hosts.length;
+    await Promise.all(hosts.map((host) => waitForLabHost(host, timeoutMs)));
     return hosts;
   } catch (error) {
     await stopLab(hosts);
@@ -49,6 +57,12 @@ export async function startLab(specs: readonly LabHostSpec[], log: (line: string
 
 export async function stopLab(hosts: readonly LabHost[]): Promise<void> {
   await Promise.all(hosts.map((host) => stopNspawn(host.pid, host.name)));
+  for (const host of hosts) await releasePersistentRoot(host);
+}
+
+/** Powers a persistent host off and boots it again on the same disk; returns it with its new PID. */
+export async function restartLabHost(host: LabHost): Promise<LabHost> {
+  return rebootLabHost(host, await ensureRootfs());
 }
 
 /** Runs a command inside a lab host without SSH (to tamper with it, or to look at it). */
@@ -61,14 +75,22 @@ export async function runInLabHost(host: LabHost, command: string) {
 // `fleet lab up` and `fleet lab down` remember the hosts they booted here.
 const statePath = () => join(labDir(), 'state.json');
 
-export async function readLabState(): Promise<LabHost[]> {
-  if (!existsSync(statePath())) return [];
-  return JSON.parse(await readFile(statePath(), 'utf8')) as LabHost[];
+export interface LabState {
+  hosts: LabHost[];
+  /** False while `fleet lab up` is still booting: hosts of a run that never got to true were left by an abort. */
+  complete: boolean;
 }
 
-export async function writeLabState(hosts: readonly LabHost[]): Promise<void> {
-  if (hosts.length === 0) await rm(statePath(), { force: true });
-  else await writeFile(statePath(), `${JSON.stringify(hosts, null, 2)}\n`);
+export async function readLabState(): Promise<LabState> {
+  if (!existsSync(statePath())) return { hosts: [], complete: true };
+  const saved = JSON.parse(await readFile(statePath(), 'utf8')) as LabState | LabHost[];
+  // A state file of an earlier fleet: the list of hosts of a finished `lab up`.
+  return Array.isArray(saved) ? { hosts: saved, complete: true } : saved;
+}
+
+export async function writeLabState(state: LabState): Promise<void> {
+  if (state.hosts.length === 0) await rm(statePath(), { force: true });
+  else await writeFileAtomically(statePath(), `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /** Turns a lab host into the lab's central Prometheus (Debian's package, installed but disabled in the image). */

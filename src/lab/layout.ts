@@ -13,6 +13,13 @@ export function labKeyPath(): string {
   return join(labDir(), 'id_ed25519');
 }
 
+/**
+ * The bridge's addresses are split so `fleet lab up` and the test suite can run side by side:
+ * `fleet lab up` boots its hosts at .10 to .99, the test suite's hosts take .100 to .254.
+ */
+export const LAB_UP_INDEXES = { first: 10, last: 99 } as const;
+export const TEST_INDEXES = { first: 100, last: 254 } as const;
+
 /** Lab hosts are numbered; the number is the last octet of the address. */
 export function labAddress(index: number): string {
   if (!Number.isInteger(index) || index < 2 || index > 254) throw new Error(`lab host index ${index} is outside 2..254`);

@@ -22,9 +22,13 @@ const PACKAGES = [
   // Installed but disabled, like ufw: a host becomes a "firewalld host" only when a test starts it.
   // (firewalld needs polkitd, which needs logind; debootstrap does not resolve that alternative.)
   'firewalld', 'libpam-systemd',
+  // Validates the user-data of `fleet cloud-init` with the cloud-init a Debian 12 cloud image runs
+  // (`cloud-init schema`); disabled at boot, see configureRootfs. debootstrap does not resolve the
+  // virtual package python3-cryptography needs, so its provider is named too.
+  'cloud-init', 'python3-cffi-backend',
 ];
 // Bump when the steps below change, so a stale cached image is rebuilt.
-const RECIPE_VERSION = 6;
+const RECIPE_VERSION = 7;
 const READY_MARK = '.fleet-lab-ready';
 
 /** Returns the path of the lab's private key, creating the key pair on first use. */
@@ -70,6 +74,8 @@ async function configureRootfs(root: string, publicKey: string): Promise<void> {
   await chroot('systemctl', 'disable', 'prometheus', 'firewalld');
   // Each boot must take the name given by --hostname and get its own machine id.
   await rm(join(root, 'etc/hostname'), { force: true });
+  // cloud-init is there for its schema check only: it must not configure lab hosts at boot.
+  await writeFile(join(root, 'etc/cloud/cloud-init.disabled'), '');
   await writeFile(join(root, 'etc/machine-id'), '');
 
   await installAuthorizedKey(root, 'root', '/root', publicKey);

@@ -15,6 +15,8 @@ import type { ScrapeAuth } from './scrape-auth.ts';
 import { ensureFleetJobs, type JobSettings } from './scrape-config.ts';
 import type { ScrapeTls } from './scrape-tls.ts';
 import { dirname } from 'node:path';
+import type { Shard } from '../inventory/shard.ts';
+import { listShardFiles, targetFileName } from './shard-files.ts';
 import { FLEET_JOBS, fileSdContent, sameFormAsScrapeUrl, targetAddress } from './targets.ts';
 
 export interface TargetState {
@@ -49,6 +51,10 @@ export interface RegisterOptions {
   changed: ReadonlySet<string>;
   /** Credentials for the fleet-node job when the Node Exporters require basic auth. */
   scrapeAuth?: ScrapeAuth;
+  /** This run's shard: it writes only its own target files, listing only its hosts. */
+  shard?: Shard;
+  /** Without a shard: delete the shard files of fleet's jobs (left by sharded runs). */
+  pruneShardFiles?: boolean;
   /** HTTPS for the fleet-node job when the Node Exporters serve TLS. */
   scrapeTls?: ScrapeTls;
   /** Hosts whose Alloy remote-writes to the first server (no alloy.remote_write_url of their own). */
@@ -75,7 +81,8 @@ export async function registerWithPrometheus(servers: readonly ResolvedHost[], o
     async ({ host, connection, report }) => {
       const server = options.settings.servers.find((entry) => entry.host === host.name)!;
       const url = prometheusUrl(server, host);
-      const program = registrationProgram(server, options);
+      const staleShardFiles = options.pruneShardFiles && !options.shard ? await listShardFiles(connection, server.file_sd_dir, FLEET_JOBS) : [];
+      const program = registrationProgram(server, options, staleShardFiles);
       const changes: Change[] = [];
       const result: ServerResult = { changes, targets: [] };
       try {
@@ -129,7 +136,7 @@ export async function registerWithPrometheus(servers: readonly ResolvedHost[], o
   );
 }
 
-function registrationProgram(server: PrometheusSettings['servers'][number], options: RegisterOptions): HostProgram {
+function registrationProgram(server: PrometheusSettings['servers'][number], options: RegisterOptions, staleShardFiles: readonly string[]): HostProgram {
   const tags = ['register'];
   // Node Exporters behind basic auth: Prometheus reads the password from a file only it (and root) can read.
   const passwordFile = `${dirname(server.config_file)}/fleet-node.password`;
@@ -145,10 +152,11 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
     resources: [
       { resource: directoryResource({ path: server.file_sd_dir, mode: '0755', owner: 'root', group: 'root', tags }) },
       ...FLEET_JOBS.map((job) => ({
-        resource: fileResource({ path: `${server.file_sd_dir}/${job.file}`, content: fileSdContent(options.registered, job), mode: '0644', owner: 'root', group: 'root', tags }),
+        resource: fileResource({ path: `${server.file_sd_dir}/${targetFileName(job, options.shard)}`, content: fileSdContent(options.registered, job), mode: '0644', owner: 'root', group: 'root', tags }),
       })),
       // The password file exists before the config names it, and is removed only once the new config no
       // longer names it (Prometheus reloads right after).
+      ...staleShardFiles.map((path) => ({ resource: absentFileResource({ path, tags }) })),
       ...(options.scrapeAuth
         ? [{ resource: fileResource({ path: passwordFile, content: options.scrapeAuth.password, mode: '0640', owner: 'root', group: 'prometheus', sensitive: true, tags }) }]
         : []),

@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, parseDocument, stringify } from 'yaml';
+import { targetFileGlob } from './shard-files.ts';
 import type { FleetJob } from './targets.ts';
 
 const BEGIN = '# BEGIN fleet managed scrape jobs: rewritten by `fleet apply`, edit outside this block';
@@ -54,7 +55,7 @@ function insertFleetJobs(text: string, jobs: readonly FleetJob[], fileSdDir: str
     job_name: job.name,
     ...(scrapeInterval ? { scrape_interval: scrapeInterval } : {}),
     ...settings?.[job.name],
-    file_sd_configs: [{ files: [`${fileSdDir}/${job.file}`] }],
+    file_sd_configs: [{ files: [`${fileSdDir}/${targetFileGlob(job)}`] }],
   }));
   const block = (indent: string) => [BEGIN, ...stringify(items).trimEnd().split('\n'), END].map((line) => `${indent}${line}`).join('\n') + '\n';
 

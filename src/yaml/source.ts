@@ -7,6 +7,8 @@ export type Path = readonly (string | number)[];
 export interface Position {
   line: number;
   col: number;
+  /** The file, when it is not the source's own (an inventory's included files). */
+  file?: string;
 }
 
 /** A parsed YAML file that can still say where each value came from. */

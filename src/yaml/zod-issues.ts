@@ -9,21 +9,21 @@ export function describeIssues(source: YamlSource, schema: z.ZodType, issues: re
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeysAt(schema, path);
       return issue.keys.map((key) => {
-        const { line, col } = source.positionOf(path, key);
+        const { line, col, file = source.file } = source.positionOf(path, key);
         const hint = suggestClosest(key, known);
         const where = formatPath([...path, key]);
         const allowed = known.length ? ` (allowed here: ${known.join(', ')})` : '';
-        return `${source.file}:${line}:${col}: ${where}: unknown key${hint ? `; did you mean "${hint}"?` : allowed}`;
+        return `${file}:${line}:${col}: ${where}: unknown key${hint ? `; did you mean "${hint}"?` : allowed}`;
       });
     }
     if (issue.code === 'invalid_key' || (issue.code === 'custom' && !issue.message.startsWith('expected'))) {
       // A refused key, or a rule that says itself what is wrong: point at the key, quote the rule.
-      const { line, col } = path.length > 0 ? source.positionOf(path.slice(0, -1), String(path[path.length - 1])) : source.positionOf(path);
+      const { line, col, file = source.file } = path.length > 0 ? source.positionOf(path.slice(0, -1), String(path[path.length - 1])) : source.positionOf(path);
       const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
-      return [`${source.file}:${line}:${col}: ${formatPath(path)}: ${message}`];
+      return [`${file}:${line}:${col}: ${formatPath(path)}: ${message}`];
     }
-    const { line, col } = source.positionOf(path);
-    return [`${source.file}:${line}:${col}: ${formatPath(path)}: ${expectation(issue)}, found ${describeValue(valueAt(source.data, path))}`];
+    const { line, col, file = source.file } = source.positionOf(path);
+    return [`${file}:${line}:${col}: ${formatPath(path)}: ${expectation(issue)}, found ${describeValue(valueAt(source.data, path))}`];
   });
 }
 

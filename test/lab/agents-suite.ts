@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { runInLabHost } from '../../src/lab/lab.ts';
 import type { LabSuite } from '../../src/lab/rootfs.ts';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAB_ALLOY_VERSIONS, labArch } from '../../src/lab/mirror.ts';
 import { packRelease } from '../../src/lab/release-pack.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
-import { enableNftables, enableUfw, labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { enableNftables, enableUfw, labUnavailable, onLabHost, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 import { useLabMirror } from './mirror.ts';
 
 interface Report {
@@ -31,7 +31,12 @@ export function agentsSuite(suite: LabSuite, first: number): void {
       const run = await runFleet(['apply', file, '--json', ...args], mirror.env);
       return { code: run.code, report: JSON.parse(run.stdout) as Report };
     };
-    const onHost = async (index: number, command: string) => (await runInLabHost(hosts[index]!, command)).stdout;
+    /** A set-up apply: the test is about what comes after, so a failure here stops it with the reason. */
+    const applyOrFail = async (file: string) => {
+      const run = await apply(file);
+      if (run.code !== 0) throw new Error(`set-up apply failed (exit ${run.code}): ${JSON.stringify(run.report.hosts.map((host) => host.error))}`);
+    };
+    const onHost = (index: number, command: string) => onLabHost(hosts[index]!, command);
     const pids = (index: number) => onHost(index, 'for unit in node_exporter alloy; do systemctl show -p MainPID --value $unit; done');
     const changed = (report: Report, host = 0) => report.hosts[host]!.result!.changes.filter((change) => !['same', 'skip'].includes(change.action)).map((change) => `${change.action} ${change.resource}`);
 
@@ -55,6 +60,7 @@ export function agentsSuite(suite: LabSuite, first: number): void {
 
       const before = await pids(0);
       const second = await apply(file);
+      expect(second.code).toBe(0);
       expect(second.report.hosts[0]!.status).toBe('ok');
       expect(changed(second.report)).toEqual([]);
       expect(await pids(0)).toBe(before);
@@ -62,7 +68,7 @@ export function agentsSuite(suite: LabSuite, first: number): void {
 
     it('an Alloy version bump restarts only Alloy; a config change reloads it; a bad config never goes live', async () => {
       const { file } = await inventory({}, [hosts[0]!]);
-      await apply(file);
+      await applyOrFail(file);
       const [nodePid, alloyPid] = (await pids(0)).trim().split('\n');
 
       const { file: bumped } = await inventory({ alloy: { version: LAB_ALLOY_VERSIONS[1] } }, [hosts[0]!]);
@@ -76,6 +82,7 @@ export function agentsSuite(suite: LabSuite, first: number): void {
 
       const { file: withLoki } = await inventory({ alloy: { version: LAB_ALLOY_VERSIONS[1], loki_url: 'http://10.213.0.1:3100/loki/api/v1/push' } }, [hosts[0]!]);
       const reload = await apply(withLoki);
+      expect(reload.code, JSON.stringify(reload.report.hosts[0]!.error)).toBe(0);
       expect(reload.report.hosts[0]!.result!.changes.filter((change) => change.reason.startsWith('reloaded'))).toHaveLength(1);
       expect((await pids(0)).trim().split('\n')[1]).toBe(alloyAfter);
       // Real Alloy's metrics: the hash of the config it runs, and whether the last load worked.
@@ -99,7 +106,7 @@ export function agentsSuite(suite: LabSuite, first: number): void {
       await writeFile(join(releases, 'v0.8.0-badsum', 'SHA256SUMS'), `${'0'.repeat(64)}  alloy-linux-${labArch()}.zip\n`);
       await packRelease(join(releases, 'v0.9.0-broken'), `alloy-linux-${labArch()}.zip`, { [`alloy-linux-${labArch()}`]: { content: '#!/bin/sh\necho "fatal: this build cannot start" >&2\nexit 1\n' } }, 'SHA256SUMS');
       const { file } = await inventory({}, [hosts[0]!]);
-      await apply(file);
+      await applyOrFail(file);
       const running = await onHost(0, 'sha256sum /usr/local/bin/alloy');
 
       const { file: badsum } = await inventory({ alloy: { version: '0.8.0-badsum' } }, [hosts[0]!]);
@@ -120,7 +127,8 @@ export function agentsSuite(suite: LabSuite, first: number): void {
     it('a port held by another process is reported with that process\'s name', async () => {
       const { file } = await inventory({}, [hosts[1]!]);
       // (no $ in the Perl: systemd-run would expand it as a variable)
-      await onHost(1, `systemd-run --unit=squatter perl -MIO::Socket::INET -e 'my @keep = (IO::Socket::INET->new(LocalPort => 9100, Listen => 1, ReuseAddr => 1) or die); sleep 600' && sleep 0.5`);
+      await onHost(1, `systemd-run --unit=squatter perl -MIO::Socket::INET -e 'my @keep = (IO::Socket::INET->new(LocalPort => 9100, Listen => 1, ReuseAddr => 1) or die); sleep 600'`);
+      await waitFor('the squatter to listen on 9100', async () => (await onHost(1, 'ss -Hltnp "sport = :9100"')).includes('perl'));
       const run = await apply(file);
       await onHost(1, 'systemctl stop squatter');
       expect(run.code).toBe(2);
@@ -139,7 +147,8 @@ export function agentsSuite(suite: LabSuite, first: number): void {
         '\t\tip saddr 10.213.0.1 tcp dport 12345 accept comment "fleet 12345/tcp"\n\t\tip saddr 10.213.0.1 tcp dport 9100 accept comment "fleet 9100/tcp"\n',
       );
       for (const host of [hosts[1]!, hosts[2]!]) expect((await fetch(`http://${host.address}:9100/metrics`)).status).toBe(200);
-      expect((await apply(file)).report.hosts.map((host) => host.status)).toEqual(['ok', 'ok']);
+      const again = await apply(file);
+      expect([again.code, again.report.hosts.map((host) => host.status)]).toEqual([0, ['ok', 'ok']]);
     });
 
     it('basic auth on Node Exporter: a bcrypt hash on the host, never the password, and reruns change nothing', async () => {
@@ -156,6 +165,7 @@ export function agentsSuite(suite: LabSuite, first: number): void {
       const hashOnHost = () => onHost(0, 'grep -o "\\$2b\\$10\\$[^\\"]*" /etc/node_exporter/web-config.yml');
       const hash = await hashOnHost();
       const again = await runFleet(['apply', file, '--json'], env);
+      expect(again.code).toBe(0);
       expect((JSON.parse(again.stdout) as Report).hosts[0]!.status).toBe('ok');
       expect(await hashOnHost()).toBe(hash);
       // The salt is random: the same password on the same host hashes differently once the file is gone.

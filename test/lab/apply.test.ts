@@ -2,11 +2,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Connection } from '../../src/connection/ssh.ts';
-import { runInLabHost } from '../../src/lab/lab.ts';
 import { labKeyPath } from '../../src/lab/layout.ts';
 import { writeAtomically } from '../../src/resources/file.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
-import { labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { labUnavailable, onLabHost, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 
 const PLAYBOOK = `tasks:
   - directory: { path: /etc/demo, mode: "0750", owner: root, group: adm }
@@ -38,7 +38,7 @@ describe.skipIf(labUnavailable)('fleet apply against lab hosts', () => {
     const run = await runFleet(['apply', file, 'demo', '--json', '-e', 'port=9100', ...args]);
     return { code: run.code, report: JSON.parse(run.stdout) as Report, stderr: run.stderr };
   };
-  const onHost = async (index: number, command: string) => (await runInLabHost(hosts[index]!, command)).stdout;
+  const onHost = (index: number, command: string) => onLabHost(hosts[index]!, command);
 
   it('creates, then changes nothing; check mode reports drift and writes nothing; apply repairs it', async () => {
     const { file } = await setUp();
@@ -114,9 +114,13 @@ describe.skipIf(labUnavailable)('fleet apply against lab hosts', () => {
       host: hosts[0]!.address, port: 22, user: 'root', identityFiles: [labKeyPath()], connectTimeoutMs: 5000, hostKeyChecking: 'off', knownHostsFile: '/dev/null',
     });
     const write = writeAtomically(connection, { path: '/srv/big.dat', content: 'x'.repeat(64 * 1024 * 1024), mode: '0644', owner: 'root', group: 'root' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Cut the session once the upload has started landing on the host, and well before it ends.
+    const uploaded = () => onHost(0, 'cat /tmp/.fleet-upload-* 2>/dev/null | wc -c');
+    let landed = 0;
+    await waitFor('the upload to reach the host', async () => (landed = Number(await uploaded())) > 0, 30_000, 10);
     connection.close();
     await expect(write).rejects.toThrow();
+    expect(landed).toBeLessThan(64 * 1024 * 1024);
     expect(await onHost(0, 'cat /srv/big.dat; ls -A /srv')).toBe('old content\nbig.dat\n');
   });
 });

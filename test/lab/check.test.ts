@@ -1,11 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { enableLabPrometheus, runInLabHost } from '../../src/lab/lab.ts';
+import { enableLabPrometheus } from '../../src/lab/lab.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
-import { enableNftables, labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { enableNftables, labUnavailable, onLabHost, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 import { useLabMirror } from './mirror.ts';
 
 interface CheckReport {
@@ -33,7 +33,7 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
     const run = await runFleet(['check', file, '--json', ...args], mirror.env);
     return { code: run.code, report: JSON.parse(run.stdout) as CheckReport };
   };
-  const onHost = async (index: number, command: string) => (await runInLabHost(hosts[index]!, command)).stdout;
+  const onHost = (index: number, command: string) => onLabHost(hosts[index]!, command);
   /** Everything a check must leave alone: file contents and mtimes, unit states, firewall rules, Prometheus' last reload. */
   const snapshot = async () =>
     (await onHost(1, 'stat -c "%n %Y %s" /etc/alloy/config.alloy /usr/local/bin/node_exporter /usr/local/bin/alloy /etc/systemd/system/node_exporter.service; systemctl is-enabled node_exporter alloy; systemctl is-active node_exporter alloy; nft list ruleset')) +
@@ -46,11 +46,8 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
     expect(clean.report.hosts.map((host) => host.state)).toEqual(['in-sync', 'in-sync']);
     const metrics = await readFile(metricsFile, 'utf8');
     expect(metrics).toContain('fleet_host_drifted_resources{host="drift-a"} 0');
-    const promtool = await new Promise<string>((resolve) => {
-      const child = execFile('promtool', ['check', 'metrics'], (error, stdout, stderr) => resolve(`${error ? 'failed' : 'ok'} ${stdout}${stderr}`));
-      child.stdin!.end(metrics);
-    });
-    expect(promtool).toBe('ok ');
+    // promtool of the lab's Prometheus host (Debian's package), not whatever the controller may lack.
+    expect(await onHost(0, `promtool check metrics 2>&1 <<'FLEET_EOF'\n${metrics}FLEET_EOF`)).toBe('');
   });
 
   it('a converged host costs one command after connecting, in apply and in check (counted on the SSH session)', async () => {
@@ -70,17 +67,29 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
       'nft delete rule inet filter input handle $(nft -a list chain inet filter input | sed -n "s/.*fleet 9100.*handle \\([0-9]*\\)$/\\1/p")',
     ].join(' && '));
     await onHost(0, `sed -i 's/"drift-a"/"renamed"/' /etc/prometheus/file_sd/fleet-alloy.json`);
+    // Prometheus reads the changed file on its own; the check below must see the result, not race it.
+    const alloyTargets = async () => (JSON.parse(await onHost(0, 'curl -s http://127.0.0.1:9090/api/v1/targets?state=active')) as { data: { activeTargets: { labels: Record<string, string> }[] } }).data.activeTargets.filter((target) => target.labels.job === 'fleet-alloy').map((target) => target.labels.instance);
+    await waitFor('Prometheus to read the renamed target', async () => (await alloyTargets()).includes('renamed'), 60_000, 250);
     const before = await snapshot();
     const metricsFile = join(await mkdtemp(join(tmpdir(), 'fleet-metrics-')), 'fleet.prom');
     const drifted = await check('--metrics-file', metricsFile);
     expect(drifted.code).toBe(2);
-    const words = drifted.report.drift.map((item) => `${item.host} ${item.resource}: ${item.reason}`);
-    expect(words).toContainEqual(expect.stringMatching(/^drift-a file \/etc\/alloy\/config\.alloy: content differs$/));
-    expect(words).toContainEqual(expect.stringMatching(/^drift-a artifact \/usr\/local\/bin\/node_exporter: binary differs \(host has sha256 \w+…, want sha256 \w+…\)/));
-    expect(words).toContainEqual('drift-a service alloy: disabled -> enabled, stopped -> running');
-    expect(words).toContainEqual('drift-a firewall 9100/tcp: nftables: closed -> open to 10.213.0.116');
-    expect(words).toContainEqual(expect.stringMatching(/^drift-a http http:\/\/127\.0\.0\.1:12345\/-\/ready from host: not as expected: no answer/));
-    expect(words).toContainEqual('drift-prom file /etc/prometheus/file_sd/fleet-alloy.json: content differs');
+    const words = drifted.report.drift.map((item) => `${item.host} ${item.resource}: ${item.reason}`).sort();
+    // Exactly these five tamperings and what follows from them (Alloy stopped: its three endpoint
+    // checks fail; its target renamed: Prometheus lacks drift-a), nothing missed, nothing extra.
+    const mirrorPath = mirror.url.replace(/[.]/g, '\\.');
+    const alloyDown = (path: string) => new RegExp(`^drift-a http http://127\\.0\\.0\\.1:12345${path} from host: not as expected: no answer: curl: \\(7\\) Failed to connect to 127\\.0\\.0\\.1 port 12345`);
+    expect(words).toEqual([
+      expect.stringMatching(new RegExp(`^drift-a artifact /usr/local/bin/node_exporter: binary differs \\(host has sha256 [0-9a-f]{12}…, want sha256 [0-9a-f]{12}…\\): replace with node_exporter \\w+ from ${mirrorPath}/prometheus/node_exporter/releases/download/v1\\.5\\.0/node_exporter-1\\.5\\.0\\.linux-\\w+\\.tar\\.gz$`)),
+      'drift-a file /etc/alloy/config.alloy: content differs',
+      'drift-a firewall 9100/tcp: nftables: closed -> open to 10.213.0.116',
+      expect.stringMatching(alloyDown('/-/healthy')),
+      expect.stringMatching(alloyDown('/-/ready')),
+      expect.stringMatching(alloyDown('/metrics')),
+      'drift-a service alloy: disabled -> enabled, stopped -> running',
+      'drift-prom file /etc/prometheus/file_sd/fleet-alloy.json: content differs',
+      'drift-prom target fleet-alloy drift-a: 10.213.0.117:12345 is missing from Prometheus',
+    ]);
     expect(await readFile(metricsFile, 'utf8')).toContain('fleet_drift{host="drift-a",resource="service alloy"} 1');
     // Read-only: the check touched nothing anywhere.
     expect(await snapshot()).toBe(before);
@@ -89,6 +98,34 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
     expect(repair.code, repair.stdout).toBe(0);
     const after = await check();
     expect(after.code, JSON.stringify(after.report.drift)).toBe(0);
+  });
+
+  it('without --diff the drift is in words only; --diff adds the file diffs', async () => {
+    await onHost(1, 'echo "# edited by hand" >> /etc/default/alloy');
+    const withDiff = await runFleet(['check', file, '--diff'], mirror.env);
+    const withoutDiff = await runFleet(['check', file], mirror.env);
+    await onHost(1, "sed -i '/edited by hand/d' /etc/default/alloy");
+    for (const run of [withDiff, withoutDiff]) {
+      expect(run.code, run.stdout).toBe(2);
+      expect(run.stdout).toContain('drift-a: drift file /etc/default/alloy: content differs');
+    }
+    expect(withDiff.stdout).toMatch(/^-# edited by hand$/m);
+    expect(withoutDiff.stdout).not.toContain('edited by hand');
+    expect(withoutDiff.stdout).not.toMatch(/^(---|\+\+\+|@@) /m);
+  });
+
+  it('exits 3 when a host answers but cannot be checked and nothing drifted elsewhere', async () => {
+    // The same machine reached as a user without sudo: SSH works, reading the host's state does not.
+    const { file: withLocked } = await writeLabInventory(hosts, `hosts:\n  locked:\n    address: ${hosts[1]!.address}\n    ssh: { user: nosudo }\n    vars: { prometheus_register: false }\n`, {
+      mirrorUrl: mirror.url,
+      prometheusServers: ['drift-prom'],
+    });
+    const run = await runFleet(['check', withLocked, '--json'], mirror.env);
+    const report = JSON.parse(run.stdout) as CheckReport;
+    expect(run.code, JSON.stringify(report.drift)).toBe(3);
+    expect(report.exitCode).toBe(3);
+    expect(report.drift).toEqual([]);
+    expect(report.hosts.map((host) => `${host.host} ${host.state}`).sort()).toEqual(['drift-a in-sync', 'drift-prom in-sync', 'locked failed']);
   });
 
   it('a binary replaced by another of the same size and mtime is still drift (ctime and inode changed), without re-hashing a converged host', async () => {

@@ -46,7 +46,7 @@ exit 1
 `;
 
 describe.skipIf(labUnavailable)('30 hosts, 5 of them faulty in 5 different ways', () => {
-  const specs = Array.from({ length: 30 }, (_, index) => ({ name: `f30-${String(index).padStart(2, '0')}`, index: 150 + index }));
+  const specs = Array.from({ length: 30 }, (_, index) => ({ name: `f30-${String(index).padStart(2, '0')}`, index: 200 + index }));
   // Booted in three waves of ten: thirty at once do not all come up within the lab's boot wait on a busy machine.
   const waves = [0, 10, 20].map((start) => useLabHosts(specs.slice(start, start + 10)));
   const hosts: ReturnType<typeof useLabHosts> = [];

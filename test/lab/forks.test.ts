@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runOnHosts } from '../../src/engine/run-hosts.ts';
 import type { ResolvedHost } from '../../src/inventory/resolve.ts';
 import { labKeyPath } from '../../src/lab/layout.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { labUnavailable, useLabHosts } from './lab-hosts.ts';
 
 describe.skipIf(labUnavailable)('runOnHosts', () => {
@@ -22,12 +23,17 @@ describe.skipIf(labUnavailable)('runOnHosts', () => {
     }));
     let inFlight = 0;
     let mostInFlight = 0;
+    let started = 0;
     const outcomes = await runOnHosts(
       inventory,
       async ({ connection }) => {
+        started++;
         inFlight++;
         mostInFlight = Math.max(mostInFlight, inFlight);
-        await connection.exec('sleep 0.3');
+        await connection.exec('true');
+        // Hold the slot until a second host is in flight too (or no other host is left to start):
+        // the overlap no longer depends on how fast this machine happens to be.
+        await waitFor('a second host in flight', () => inFlight >= 2 || started === inventory.length, 20_000, 10);
         inFlight--;
         return { status: 'ok', result: null };
       },

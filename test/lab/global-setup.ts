@@ -2,6 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { labUnavailableReason } from '../../src/lab/lab.ts';
 import { ensureLabNetwork } from '../../src/lab/network.ts';
 import { ensureRootfs, LAB_SUITES } from '../../src/lab/rootfs.ts';
+import { inCI } from '../helpers/required-tool.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,7 +17,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<void> {
   const reason = await labUnavailableReason();
   if (reason) {
-    if (process.env.CI) throw new Error(`the lab is required in CI but cannot run: ${reason}`);
+    if (inCI()) throw new Error(`the lab is required in CI but cannot run: ${reason}`);
     process.stderr.write(`\n*** LAB SUITES SKIPPED: ${reason}. Only the unit tests ran. ***\n\n`);
     project.provide('labUnavailable', reason);
     return;

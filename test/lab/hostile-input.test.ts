@@ -20,9 +20,9 @@ const HOSTS_LINE = `10.213.0.1 ${PROMETHEUS_NAME} # fleet lab test ${process.pid
 
 describe.skipIf(labUnavailable)('hostile and careless input never reaches a root shell, a firewall or a config', () => {
   const hosts = useLabHosts([
-    { name: 'ti-prom', index: 170 },
-    { name: 'ti-a', index: 171 },
-    { name: 'ti-b', index: 172 },
+    { name: 'ti-prom', index: 180 },
+    { name: 'ti-a', index: 181 },
+    { name: 'ti-b', index: 182 },
   ]);
   const mirror = useLabMirror();
   const onHost = async (index: number, command: string) => (await runInLabHost(hosts[index]!, command)).stdout;

@@ -2,10 +2,9 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runInLabHost } from '../../src/lab/lab.ts';
 import { packRelease } from '../../src/lab/release-pack.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
-import { enableNftables, enableUfw, labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
+import { enableNftables, enableUfw, labUnavailable, onLabHost, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 import { startMirror } from './mirror.ts';
 
 /** A tiny HTTP daemon in Perl (perl-base is on every Debian host) playing a released binary. */
@@ -93,7 +92,12 @@ describe.skipIf(labUnavailable)('artifact, user, unit, service, firewall and htt
     });
     return { code: run.code, report: JSON.parse(run.stdout) as Report, stderr: run.stderr };
   };
-  const onHost = async (index: number, command: string) => (await runInLabHost(hosts[index]!, command)).stdout;
+  /** A set-up apply: the test is about what comes after, so a failure here stops it with the reason. */
+  const applyOrFail = async (...args: Parameters<typeof apply>) => {
+    const run = await apply(...args);
+    if (run.code !== 0) throw new Error(`set-up apply failed (exit ${run.code}): ${JSON.stringify(run.report.hosts.map((host) => host.error))}`);
+  };
+  const onHost = (index: number, command: string) => onLabHost(hosts[index]!, command);
   const changed = (report: Report, host = 0) => report.hosts[host]!.result!.changes.filter((change) => !['same', 'skip'].includes(change.action)).map((change) => `${change.action} ${change.resource}`);
   const mainPid = (index: number) => onHost(index, 'systemctl show -p MainPID --value fleet-test-tool');
 
@@ -116,6 +120,8 @@ describe.skipIf(labUnavailable)('artifact, user, unit, service, firewall and htt
     expect(await onHost(0, 'ufw status | grep 9300')).toMatch(/^9300\/tcp\s+ALLOW\s+10\.213\.0\.1\s+# fleet 9300\/tcp\n$/);
     expect(await onHost(1, 'nft list chain inet filter input | grep 9300')).toBe('\t\tip saddr 10.213.0.1 tcp dport 9300 accept comment "fleet 9300/tcp"\n');
     expect(await onHost(1, 'grep 9300 /etc/nftables.conf')).toBe('insert rule inet filter input ip saddr 10.213.0.1 tcp dport 9300 accept comment "fleet 9300/tcp"\n');
+    // What fleet saved for the next boot is a ruleset nft accepts, not just a line grep finds.
+    await onHost(1, 'nft -c -f /etc/nftables.conf');
     // The archive was fetched once for both hosts.
     expect(mirror.requests.filter((path) => path.endsWith('tool-1.0.0.linux-amd64.tar.gz'))).toHaveLength(1);
 
@@ -135,7 +141,7 @@ describe.skipIf(labUnavailable)('artifact, user, unit, service, firewall and htt
 
   it('check mode reports a version bump and changes nothing; apply upgrades and restarts once', async () => {
     const file = await setUp();
-    await apply(file, {});
+    await applyOrFail(file, {});
     const pid = await mainPid(0);
     const plan = await apply(file, { version: '2.0.0' }, '--check');
     expect(changed(plan.report)).toEqual(['update artifact /usr/local/bin/fleet-test-tool', 'update http http://127.0.0.1:9300/ from host']);
@@ -154,7 +160,7 @@ describe.skipIf(labUnavailable)('artifact, user, unit, service, firewall and htt
 
   it('a checksum mismatch refuses to install and the old binary keeps running', async () => {
     const file = await setUp();
-    await apply(file, {});
+    await applyOrFail(file, {});
     const run = await apply(file, { version: '9.0.0' }, '--limit', 'res-ufw');
     expect(run.code).toBe(2);
     expect(run.report.hosts[0]!.error!.message).toMatch(/checksum mismatch for http:\/\/.*tool-9\.0\.0\.linux-amd64\.tar\.gz: expected abab.*refusing to install it/);
@@ -163,7 +169,7 @@ describe.skipIf(labUnavailable)('artifact, user, unit, service, firewall and htt
 
   it('a new binary that will not start is rolled back, and the host is reported failed with its log', async () => {
     const file = await setUp();
-    await apply(file, {});
+    await applyOrFail(file, {});
     const run = await apply(file, { version: '3.0.0' }, '--limit', 'res-ufw');
     expect(run.code).toBe(2);
     const message = run.report.hosts[0]!.error!.message;
@@ -178,7 +184,7 @@ describe.skipIf(labUnavailable)('artifact, user, unit, service, firewall and htt
 
   it('with artifacts.fetch=host the host downloads and verifies the archive itself', async () => {
     const file = await setUp();
-    await apply(file, {});
+    await applyOrFail(file, {});
     const before = mirror.requests.length;
     const run = await apply(file, { version: '2.0.0' }, '--limit', 'res-nft', '-e', 'artifacts.fetch=host');
     expect(run.code, JSON.stringify(run.report)).toBe(0);
@@ -191,19 +197,19 @@ describe.skipIf(labUnavailable)('artifact, user, unit, service, firewall and htt
 
   it('an HTTP check can start on another inventory host: the firewall lets only the allowed sources in', async () => {
     const file = await setUp();
-    await apply(file, {});
+    await applyOrFail(file, {});
     await writeFile(file.replace('inventory.yaml', 'playbooks/peer.yaml'), 'tasks:\n  - http_check: { url: "http://{{host.address}}:9300/", from: res-nft, body: "tool", timeout: 3 }\n');
     const blocked = await runFleet(['apply', file, 'peer', '--limit', 'res-ufw', '--json']);
     expect(blocked.code).toBe(2);
     expect((JSON.parse(blocked.stdout) as Report).hosts[0]!.error!.message).toMatch(/^GET http:\/\/10\.213\.0\.106:9300\/ from res-nft: no answer/);
-    await apply(file, { sources: '10.213.0.1,10.213.0.107' }, '--limit', 'res-ufw', '--tags', 'firewall');
+    await applyOrFail(file, { sources: '10.213.0.1,10.213.0.107' }, '--limit', 'res-ufw', '--tags', 'firewall');
     const allowed = await runFleet(['apply', file, 'peer', '--limit', 'res-ufw', '--json']);
     expect(allowed.code, allowed.stdout).toBe(0);
   });
 
   it('firewall rules follow the sources and can be removed, on ufw and on nftables', async () => {
     const file = await setUp();
-    await apply(file, {});
+    await applyOrFail(file, {});
     const widened = await apply(file, { sources: '10.213.0.1,10.213.0.200' }, '--tags', 'firewall');
     expect([changed(widened.report, 0), changed(widened.report, 1)]).toEqual([
       ['update firewall 9300/tcp'],

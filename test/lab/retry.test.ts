@@ -5,11 +5,11 @@ import { runFleet } from '../helpers/run-fleet.ts';
 import { labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 
 // No lab host answers on this address: connecting to it fails, so "ghost" ends unreachable.
-const GHOST = '      ghost:\n        address: 10.213.0.139\n';
+const GHOST = '      ghost:\n        address: 10.213.0.248\n';
 const PLAYBOOK = 'tasks:\n  - file: { path: /etc/fleet-retry.txt, content: "retried\\n", mode: "0644" }\n';
 
 describe.skipIf(labUnavailable)('retry files against lab hosts', () => {
-  const hosts = useLabHosts([{ name: 'retry-a', index: 130 }]);
+  const hosts = useLabHosts([{ name: 'retry-a', index: 146 }]);
 
   it('apply writes the unreachable host to inventory.retry, and --limit @FILE reruns exactly that host', async () => {
     const { dir, file } = await writeLabInventory(hosts, GHOST);

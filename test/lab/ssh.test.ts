@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HostError } from '../../src/connection/errors.ts';
 import { Connection } from '../../src/connection/ssh.ts';
-import { runInLabHost } from '../../src/lab/lab.ts';
 import type { SshTarget } from '../../src/inventory/resolve.ts';
 import { LAB_ACCOUNTS, labKeyPath } from '../../src/lab/layout.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
-import { labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { labUnavailable, onLabHost, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 
 describe.skipIf(labUnavailable)('SSH layer against lab hosts', () => {
   const hosts = useLabHosts([
@@ -71,8 +71,7 @@ describe.skipIf(labUnavailable)('SSH layer against lab hosts', () => {
     expect(error.kind).toBe('timeout');
     expect(await connection.exec('echo still usable')).toMatchObject({ stdout: 'still usable\n' });
     // The timed-out command was killed on the host, not left running.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect((await connection.exec('pgrep -x sleep')).code).toBe(1);
+    await waitFor('the timed-out sleep to end on the host', async () => (await connection.exec('pgrep -x sleep')).code === 1, 10_000);
     connection.close();
   });
 
@@ -80,12 +79,12 @@ describe.skipIf(labUnavailable)('SSH layer against lab hosts', () => {
     const connection = await Connection.open(target(0, 'root'));
     // Data still in flight when the host's side dies makes its kernel answer with a reset.
     const running = connection.upload(Buffer.alloc(256 * 1024 * 1024), '/tmp/big.bin').then(() => ({ code: 0 }), (error: Error) => error);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Mid-transfer means the first megabyte has reached the host's disk, however busy the machine is.
+    await waitFor('the upload to reach the host', async () => Number(await onLabHost(hosts[0]!, 'stat -c %s /tmp/big.bin 2>/dev/null || echo 0')) > 1024 * 1024);
     // Kill the host's per-connection sshd processes (children of the listening sshd), by PID.
-    await runInLabHost(hosts[0]!, 'for pid in $(ps -o pid= --ppid "$(cat /run/sshd.pid)"); do kill -9 "$pid"; done');
+    await onLabHost(hosts[0]!, 'for pid in $(ps -o pid= --ppid "$(cat /run/sshd.pid)"); do kill -9 "$pid"; done');
     const result = await running;
     expect(result instanceof Error ? result.message : `exit ${result.code}`).toMatch(/closed|reset/i);
-    await new Promise((resolve) => setTimeout(resolve, 500));
     await expect(connection.exec('true')).rejects.toThrow();
     connection.close();
   });
@@ -149,7 +148,7 @@ describe.skipIf(labUnavailable)('SSH layer against lab hosts', () => {
     const { file } = await writeLabInventory([hosts[0]!]);
     await writeFile(file, (await readFile(file, 'utf8')) + `hosts:\n  locked:\n    address: ${hosts[1]!.address}\n    ssh: { user: nosudo }\n`);
     const result = await runFleet(['ping', file]);
-    expect(result.code).toBe(2);
+    expect(result.code, result.stdout).toBe(2);
     expect(result.stdout).toMatch(/locked\s+FAILED\s+sudo refused for nosudo: sudo: a password is required/);
     expect(result.stdout).toMatch(new RegExp(`${hosts[0]!.name}\\s+ok\\s+root, sudo not needed\\s+Debian GNU/Linux 12`));
   });

@@ -15,7 +15,7 @@ const PLAYBOOK = `tasks:
 const ENV = { FLEET_SUDO_PASSWORD: LAB_ACCOUNTS.sudoPassword, FLEET_BASIC_PASSWORD: BASIC_PASSWORD };
 
 describe.skipIf(labUnavailable)('-v, -vv, -vvv and --log against a lab host', () => {
-  const hosts = useLabHosts([{ name: 'verbose-a', index: 131 }]);
+  const hosts = useLabHosts([{ name: 'verbose-a', index: 147 }]);
 
   it('shows commands at -vv and output at -vvv, logs the run as JSON lines, and never shows the secrets', async () => {
     const { dir, file } = await writeLabInventory(hosts, HOST_SETTINGS);

@@ -23,6 +23,7 @@ interface ApplyOptions extends CommonOptions {
   maxFailPercent?: number;
   register: boolean;
   verifyHashes?: boolean;
+  pruneShardFiles?: boolean;
 }
 
 const tagList = (text: string | undefined) => (text ? text.split(',').map((tag) => tag.trim()).filter(Boolean) : []);
@@ -53,6 +54,7 @@ export function registerApply(program: Command): void {
       .option('--serial <n|p%>', 'rolling run: hosts in batches of N (or P% of the selected hosts), each batch finished before the next starts', parseSerialOption)
       .option('--max-fail-percent <p>', 'stop after a batch whose share of failed or unreachable hosts is above P (0: stop at the first failure); the hosts left are reported as not attempted', parsePercentOption)
       .option('--no-register', 'skip the Prometheus registration step')
+      .option('--prune-shard-files', 'without --shard: also delete the target files sharded runs wrote (fleet-node.shard-K-of-N.json), once the fleet is no longer run in shards')
       .option('--verify-hashes', "hash every installed binary in full (by default a binary whose size, times and inode match fleet's record of its install is not re-read)"),
   ).action(async (inventoryFile: string, playbookNames: string[], options: ApplyOptions) => {
     // Loaded when the command runs, not at start-up (see main.ts).
@@ -61,7 +63,7 @@ export function registerApply(program: Command): void {
     const { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } = await import('../registration.ts');
     const { renderChanges } = await import('../render-changes.ts');
     const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
-    const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const loaded = await loadHosts(inventoryFile, { limit: options.limit, shard: options.shard, extraVars: options.extraVars });
     const hosts = loaded.selected;
     const inventoryDir = dirname(inventoryFile);
     const tags = tagList(options.tags);
@@ -74,7 +76,7 @@ export function registerApply(program: Command): void {
     const run = { check: options.check === true, diff: options.diff === true, verifyHashes: options.verifyHashes === true, forks: options.forks, passwords, serial: options.serial, maxFailPercent: options.maxFailPercent, signal: interruption.signal };
     const outcomes = await convergeHosts(hosts, programs, run);
     const healthy = succeededHosts(hosts, outcomes);
-    const registration = register && !interruption.signal.aborted ? await runRegistration(loaded, { ...run, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
+    const registration = register && !interruption.signal.aborted ? await runRegistration(loaded, { ...run, pruneShardFiles: options.pruneShardFiles === true, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
     const retry = await writeRetryFile(inventoryFile, options, [...outcomes, ...registration], loaded.all.map((host) => host.name));
 
     if (options.json) {

@@ -38,7 +38,7 @@ export function registerBootstrap(program: Command): void {
     const { bootstrapHosts, readAuthorizedKey } = await import('../../bootstrap/bootstrap.ts');
     const { buildPrograms, convergeHosts } = await import('../converge.ts');
     const { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } = await import('../registration.ts');
-    const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const loaded = await loadHosts(inventoryFile, { limit: options.limit, shard: options.shard, extraVars: options.extraVars });
     const hosts = loaded.selected;
     const publicKeys = new Map<string, string>();
     for (const host of hosts) publicKeys.set(host.name, await readAuthorizedKey(host));

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { driftExitCode, summarizeDrift, type DriftReport } from '../../drift/summary.ts';
 import { renderDriftMetrics } from '../../drift/metrics.ts';
 import { ExternalError } from '../../errors.ts';
+import { shardMetricsFile } from '../../drift/shard-metrics-file.ts';
 import { writeFileAtomically } from '../../local/write-atomic.ts';
 import { collectBecomePasswords } from '../become-passwords.ts';
 import { color } from '../colors.ts';
@@ -37,7 +38,7 @@ export function registerCheck(program: Command): void {
       )
       .argument('<inventory>', 'inventory YAML file')
       .argument('[playbooks...]', 'playbooks to check against (default: site)')
-      .option('--metrics-file <path>', 'also write the result in Prometheus text format (atomically), for the textfile collector')
+      .option('--metrics-file <path>', 'also write the result in Prometheus text format (atomically), for the textfile collector; with --shard K/N the name gets .shard-K-of-N before its extension (fleet.shard-0-of-4.prom)')
       .option('-D, --diff', 'also show the unified diff of each changed file (credentials masked; sensitive files hidden); without it only what differs, in words', false)
       .option('--verify-hashes', "hash every installed binary in full (by default a binary whose size, times and inode match fleet's record of its install is not re-read)"),
   ).action(async (inventoryFile: string, playbookNames: string[], options: CheckOptions) => {
@@ -46,7 +47,7 @@ export function registerCheck(program: Command): void {
     const { loadHosts } = await import('../load-hosts.ts');
     const { buildPrograms, convergeHosts } = await import('../converge.ts');
     const { checkRegistrationInputs, runRegistration, withPrometheusServers } = await import('../registration.ts');
-    const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const loaded = await loadHosts(inventoryFile, { limit: options.limit, shard: options.shard, extraVars: options.extraVars });
     const programs = await buildPrograms(loaded.selected, playbookNames, { tags: [] }, loaded, dirname(inventoryFile));
     checkRegistrationInputs(loaded);
     const register = loaded.inventory.raw.prometheus !== undefined;
@@ -59,8 +60,9 @@ export function registerCheck(program: Command): void {
     const retry = await writeRetryFile(inventoryFile, options, [...outcomes, ...registration], loaded.all.map((host) => host.name));
     const report = summarizeDrift(outcomes, registration, loaded.selected.map((host) => host.name), startedAt);
     if (options.metricsFile) {
-      await writeFileAtomically(options.metricsFile, renderDriftMetrics(report)).catch((error: Error) => {
-        throw new ExternalError(`cannot write the metrics file ${options.metricsFile}: ${error.message}`);
+      const metricsFile = shardMetricsFile(options.metricsFile, loaded.shard);
+      await writeFileAtomically(metricsFile, renderDriftMetrics(report)).catch((error: Error) => {
+        throw new ExternalError(`cannot write the metrics file ${metricsFile}: ${error.message}`);
       });
     }
     process.stdout.write(options.json ? `${JSON.stringify({ command: 'check', exitCode: driftExitCode(report), ...report, retryFile: retry?.path ?? null }, diffReplacer(options.diff), 2)}\n` : `${renderDriftReport(report, options.diff)}${describeRetry(retry, 'check')}`);

@@ -8,6 +8,7 @@ import { formatTable } from '../table.ts';
 
 interface InventoryOptions {
   limit?: string;
+  shard?: import('../../inventory/shard.ts').Shard;
   host?: string;
   extraVars: string[];
   json?: boolean;
@@ -21,15 +22,17 @@ export function registerInventory(program: Command): void {
       .description(
         'Validates the inventory (every error names file:line:column and the setting) and prints the resolved hosts without connecting.\n' +
           'With --host, prints every merged setting of one host and the level it came from ' +
-          '(builtin < defaults < group < host < -e; ssh settings not set in the inventory come from ~/.ssh/config).\n\n' +
-          'Examples:\n  fleet inventory inventory.yaml\n  fleet inventory inventory.yaml --host web1\n  fleet inventory inventory.yaml --limit "web*" --json',
+          '(builtin < defaults < group < host < -e; ssh settings not set in the inventory come from ~/.ssh/config).\n' +
+          'include: [FILE|FOLDER|SCRIPT, ...] merges other inventory files, folders (group_vars/NAME.yaml and host_vars/NAME.yaml hold vars), ' +
+          "executables printing Ansible's --list JSON, and Prometheus file_sd .json files; a setting made twice is an error naming both files.\n\n" +
+          'Examples:\n  fleet inventory inventory.yaml\n  fleet inventory inventory.yaml --host web1\n  fleet inventory inventory.yaml --limit "web*" --json\n  fleet inventory inventory.yaml --shard 0/4     the hosts of shard 0 of 4',
       )
       .argument('<inventory>', 'inventory YAML file')
       .option('--host <name>', 'show the merged settings of one host and where each came from'),
   ).action(async (inventoryFile: string, options: InventoryOptions) => {
     // Loaded when the command runs, not at start-up (see main.ts).
     const { loadSelectedHosts } = await import('../load-hosts.ts');
-    const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const hosts = await loadSelectedHosts(inventoryFile, { limit: options.limit, shard: options.shard, extraVars: options.extraVars });
     if (options.host) {
       const host = hosts.find((candidate) => candidate.name === options.host);
       if (!host) throw new UsageError(`--host ${options.host}: no such host in ${inventoryFile} (hosts: ${hosts.map((h) => h.name).join(', ')})`);

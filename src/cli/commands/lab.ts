@@ -4,16 +4,17 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { enableLabPrometheus, labUnavailableReason, readLabState, startLab, stopLab, writeLabState, type LabHostSpec } from '../../lab/lab.ts';
 import { isOurNspawn } from '../../lab/processes.ts';
-import { LAB_GATEWAY, labDir } from '../../lab/layout.ts';
+import { LAB_GATEWAY, LAB_UP_INDEXES, labDir } from '../../lab/layout.ts';
 import type { LabSuite } from '../../lab/rootfs.ts';
 import { LAB_MIRROR_PORT, startLabMirror, stopLabMirror } from '../../lab/mirror-process.ts';
 import { color } from '../colors.ts';
 import { formatTable } from '../table.ts';
 
-// Hosts of `fleet lab up` use addresses from .11 upwards and the monitor .10; the test suite uses .100 and above.
-const FIRST_INDEX = 11;
+// The monitor takes the first address of `fleet lab up`'s range and the hosts the rest, never the test suite's.
 const MONITOR = 'monitor';
-const MONITOR_INDEX = 10;
+const MONITOR_INDEX = LAB_UP_INDEXES.first;
+const FIRST_INDEX = MONITOR_INDEX + 1;
+const MAX_HOSTS = LAB_UP_INDEXES.last - FIRST_INDEX + 1;
 const LAB_DEBIAN_RELEASES: Record<string, LabSuite> = { '12': 'bookworm', '13': 'trixie' };
 
 export function registerLab(program: Command): void {
@@ -36,17 +37,26 @@ export function registerLab(program: Command): void {
       const suite = LAB_DEBIAN_RELEASES[options.debian];
       if (!suite) throw new UsageError(`lab up --debian ${options.debian}: expected 12 or 13`);
       const count = Number(countText);
-      if (!Number.isInteger(count) || count < 1 || count > 100) throw new UsageError(`lab up ${countText}: expected a number of hosts from 1 to 100`);
+      if (!Number.isInteger(count) || count < 1 || count > MAX_HOSTS) {
+        throw new UsageError(`lab up ${countText}: expected a number of hosts from 1 to ${MAX_HOSTS} (addresses .${FIRST_INDEX} to .${LAB_UP_INDEXES.last}; the test suite uses the rest)`);
+      }
       const reason = await labUnavailableReason();
       if (reason) throw new UsageError(`cannot run the lab here: ${reason}`);
-      const running = (await readLabState()).filter((host) => isOurNspawn(host.pid, host.name));
-      if (running.length > 0) throw new UsageError(`the lab is already up (${running.map((host) => host.name).join(', ')}); run fleet lab down first`);
+      const previous = await readLabState();
+      const running = previous.hosts.filter((host) => isOurNspawn(host.pid, host.name));
+      if (running.length > 0 && previous.complete) throw new UsageError(`the lab is already up (${running.map((host) => host.name).join(', ')}); run fleet lab down first`);
+      if (running.length > 0) {
+        // An aborted `lab up` left these booting: stop them before their addresses are handed out again.
+        await stopLab(running);
+        process.stderr.write(`stopped ${running.length} host(s) left by an aborted fleet lab up: ${running.map((host) => host.name).join(', ')}\n`);
+      }
+      await writeLabState({ hosts: [], complete: false });
       const specs: LabHostSpec[] = [{ name: MONITOR, index: MONITOR_INDEX }, ...Array.from({ length: count }, (_, i) => ({ name: `lab${i + 1}`, index: FIRST_INDEX + i, suite }))];
       const started = Date.now();
       // Every boot reuses the lab's addresses and a rebuilt image brings new host keys: start afresh.
       await rm(join(labDir(), 'known_hosts'), { force: true });
-      const hosts = await startLab(specs, (line) => process.stderr.write(`${line}\n`));
-      await writeLabState(hosts);
+      const hosts = await startLab(specs, (line) => process.stderr.write(`${line}\n`), (booted) => writeLabState({ hosts: [...booted], complete: false }));
+      await writeLabState({ hosts, complete: true });
       const monitor = hosts.find((host) => host.name === MONITOR)!;
       await enableLabPrometheus(monitor);
       const mirrorUrl = await startLabMirror();
@@ -62,10 +72,10 @@ export function registerLab(program: Command): void {
     .command('down')
     .description('stop every host that fleet lab up started')
     .action(async () => {
-      const hosts = await readLabState();
+      const { hosts } = await readLabState();
       await stopLab(hosts);
       await stopLabMirror();
-      await writeLabState([]);
+      await writeLabState({ hosts: [], complete: true });
       process.stdout.write(`${hosts.length} lab host(s) stopped\n`);
     });
   lab
@@ -83,7 +93,7 @@ export function registerLab(program: Command): void {
     .command('status')
     .description('list the lab hosts and whether they still run')
     .action(async () => {
-      const rows = (await readLabState()).map((host) => [host.name, host.address, String(host.pid), isOurNspawn(host.pid, host.name) ? color.green('running') : color.red('gone')]);
+      const rows = (await readLabState()).hosts.map((host) => [host.name, host.address, String(host.pid), isOurNspawn(host.pid, host.name) ? color.green('running') : color.red('gone')]);
       process.stdout.write(rows.length ? `${formatTable([['host', 'address', 'pid', 'state'].map(color.dim), ...rows])}\n` : 'the lab is down\n');
     });
 }

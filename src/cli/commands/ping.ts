@@ -32,7 +32,7 @@ export function registerPing(program: Command): void {
     const { loadHosts } = await import('../load-hosts.ts');
     const { runOnHosts } = await import('../../engine/run-hosts.ts');
     const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
-    const { all, selected: hosts } = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+    const { all, selected: hosts } = await loadHosts(inventoryFile, { limit: options.limit, shard: options.shard, extraVars: options.extraVars });
     const passwords = await collectBecomePasswords(hosts);
     const progress = await createProgress(hosts.length, 'pinging');
     const outcomes = await runOnHosts<PingResult>(

@@ -16,13 +16,14 @@ export interface RemoveOptions extends CommonOptions {
 interface RegisterOptions extends CommonOptions {
   check?: boolean;
   diff?: boolean;
+  pruneShardFiles?: boolean;
 }
 
 async function loadWithPrometheus(inventoryFile: string, options: CommonOptions): Promise<LoadedHosts> {
   // Loaded when the command runs, not at start-up (see main.ts).
   const { loadHosts } = await import('../load-hosts.ts');
   const { checkRegistrationInputs } = await import('../registration.ts');
-  const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
+  const loaded = await loadHosts(inventoryFile, { limit: options.limit, shard: options.shard, extraVars: options.extraVars });
   if (!loaded.inventory.raw.prometheus) throw new UsageError(`${inventoryFile} names no Prometheus servers; add prometheus: { servers: [{ host: NAME }] }`);
   checkRegistrationInputs(loaded);
   return loaded;
@@ -36,17 +37,19 @@ export function registerRegister(program: Command): void {
       .description(
         'Writes the file_sd files of the fleet-node and fleet-alloy jobs on every server in prometheus.servers, ensures the jobs ' +
           'in prometheus.yml (validated by promtool; reloaded only when changed), and waits until Prometheus reports the targets ' +
-          'of the selected hosts up. The files always list every host of the inventory: --limit only narrows which targets are awaited.\n\n' +
+          'of the selected hosts up. The files always list every host of the inventory: --limit only narrows which targets are awaited. ' +
+          'With --shard K/N the run writes fleet-node.shard-K-of-N.json and fleet-alloy.shard-K-of-N.json listing its shard only; prometheus.yml reads fleet-node*.json.\n\n' +
           'Example:\n  fleet register inventory.yaml --check     show what would change and the targets\' health',
       )
       .argument('<inventory>', 'inventory YAML file')
       .option('-C, --check', 'plan only and report the targets as Prometheus sees them')
-      .option('-D, --diff', 'show the diff of the files that would change'),
+      .option('-D, --diff', 'show the diff of the files that would change')
+      .option('--prune-shard-files', 'without --shard: also delete the target files sharded runs wrote (fleet-node.shard-K-of-N.json)'),
   ).action(async (inventoryFile: string, options: RegisterOptions) => {
     const loaded = await loadWithPrometheus(inventoryFile, options);
     const { renderRegistration, runRegistration } = await import('../registration.ts');
     const passwords = await collectBecomePasswords(loaded.prometheusServers);
-    const outcomes = await runRegistration(loaded, { awaited: loaded.selected, changed: [], check: options.check === true, diff: options.diff === true, forks: options.forks, passwords });
+    const outcomes = await runRegistration(loaded, { pruneShardFiles: options.pruneShardFiles === true, awaited: loaded.selected, changed: [], check: options.check === true, diff: options.diff === true, forks: options.forks, passwords });
     const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
     const retry = await writeRetryFile(inventoryFile, options, outcomes, loaded.all.map((host) => host.name));
     process.stdout.write(options.json ? `${JSON.stringify({ command: 'register', registration: outcomes, retryFile: retry?.path ?? null }, diffReplacer(options.diff === true), 2)}\n` : `${renderRegistration(outcomes, { diff: options.diff === true, check: options.check === true }).trimStart()}\n${describeRetry(retry, 'register')}`);

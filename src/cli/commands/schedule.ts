@@ -8,6 +8,8 @@ import { PACKAGE_ROOT } from '../../package-root.ts';
 import { parseInterval, renderCrontab, renderService, renderTimer, type ScheduleSpec } from '../../schedule/units.ts';
 import { ExternalError } from '../../errors.ts';
 
+const SYSTEM_UNIT_DIR = '/etc/systemd/system';
+
 interface ScheduleOptions {
   every: string;
   metricsFile: string;
@@ -30,7 +32,7 @@ export function registerSchedule(program: Command): void {
     .option('--every <interval>', 'how often: minutes or hours, like 15m or 1h', '15m')
     .option('--metrics-file <path>', 'where the check writes its metrics', '/var/lib/node_exporter/textfile_collector/fleet.prom')
     .option('--install', 'write the units to --unit-dir and enable the timer (when systemd runs here)')
-    .option('--unit-dir <dir>', 'where --install writes the units', '/etc/systemd/system')
+    .option('--unit-dir <dir>', `where --install writes the units; any other folder than ${SYSTEM_UNIT_DIR} is only written, not enabled`, SYSTEM_UNIT_DIR)
     .action(async (inventory: string, options: ScheduleOptions) => {
       const spec: ScheduleSpec = {
         node: process.execPath,
@@ -50,6 +52,12 @@ export function registerSchedule(program: Command): void {
       await writeFileAtomically(join(options.unitDir, 'fleet-check.service'), service);
       await writeFileAtomically(join(options.unitDir, 'fleet-check.timer'), timer);
       process.stdout.write(`wrote ${join(options.unitDir, 'fleet-check.service')} and fleet-check.timer\n`);
+      // This machine's systemd reads its own unit folders: enabling units written elsewhere (a staging
+      // folder, an image being built) would enable whatever fleet-check.timer it already has, or fail.
+      if (resolve(options.unitDir) !== SYSTEM_UNIT_DIR) {
+        process.stdout.write(`not enabled: ${options.unitDir} is not ${SYSTEM_UNIT_DIR}; copy the units there, then run systemctl daemon-reload && systemctl enable --now fleet-check.timer\n`);
+        return;
+      }
       if (!existsSync('/run/systemd/system')) {
         process.stdout.write('systemd is not running here: enable the timer where it is, or use the crontab line (fleet schedule without --install)\n');
         return;

@@ -1,15 +1,9 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { runFleet } from '../../helpers/run-fleet.ts';
 import { writeTempFiles } from '../../helpers/temp-files.ts';
-
-const exec = promisify(execFile);
 
 // The part of cloud-init's cloud-config schema (cc_users_groups, cc_set_passwords, cc_ssh,
 // cc_package_update_upgrade_install) that fleet writes, with the types the schema gives them.
@@ -44,13 +38,7 @@ describe('fleet cloud-init', () => {
     const data = cloudConfig.parse(parse(run.stdout));
     expect(data.users[1]).toMatchObject({ name: 'ops', sudo: 'ALL=(ALL:ALL) NOPASSWD: ALL', lock_passwd: true, ssh_authorized_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheTestOnly fleet-test'] });
     expect([data.ssh_pwauth, data.disable_root]).toEqual([false, true]);
-
-    const hasCloudInit = await exec('sh', ['-c', 'command -v cloud-init']).then(() => true, () => false);
-    if (hasCloudInit) {
-      const file = join(await mkdtemp(join(tmpdir(), 'fleet-ci-')), 'user-data');
-      await writeFile(file, run.stdout);
-      await exec('cloud-init', ['schema', '-c', file]);
-    }
+    // cloud-init's own schema check runs on a lab host: test/lab/cloud-init.test.ts.
   });
 
   it('says which file is wrong when the public key cannot be read', async () => {

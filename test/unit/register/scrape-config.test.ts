@@ -11,7 +11,7 @@ describe('fleet jobs in prometheus.yml', () => {
   it('adds a marked block after the operator\'s jobs and leaves every other byte as it was', () => {
     const edited = ensureFleetJobs(debian, FLEET_JOBS, '/etc/prometheus/file_sd', '15s');
     expect(jobsOf(edited).map((job) => job.job_name)).toEqual(['prometheus', 'node', 'fleet-node', 'fleet-alloy']);
-    expect(jobsOf(edited)[2]!.file_sd_configs![0]!.files).toEqual(['/etc/prometheus/file_sd/fleet-node.json']);
+    expect(jobsOf(edited)[2]!.file_sd_configs![0]!.files).toEqual(['/etc/prometheus/file_sd/fleet-node*.json']);
     expect(edited.replace(/^ *# BEGIN fleet[\s\S]*# END fleet managed scrape jobs\n/m, '')).toBe(debian);
   });
 
@@ -20,7 +20,7 @@ describe('fleet jobs in prometheus.yml', () => {
     expect(ensureFleetJobs(once, FLEET_JOBS, '/etc/prometheus/file_sd')).toBe(once);
     const moved = ensureFleetJobs(once, FLEET_JOBS, '/srv/sd');
     expect(moved.match(/BEGIN fleet/g)).toHaveLength(1);
-    expect(jobsOf(moved)[2]!.file_sd_configs![0]!.files).toEqual(['/srv/sd/fleet-node.json']);
+    expect(jobsOf(moved)[2]!.file_sd_configs![0]!.files).toEqual(['/srv/sd/fleet-node*.json']);
   });
 
   it('handles a file without scrape_configs, or with an empty one, and refuses what it cannot edit safely', () => {

@@ -25,9 +25,12 @@ describe('file resource plan', () => {
     });
   });
 
-  it('never puts sensitive content into a diff', () => {
-    const change = planWith('absent\n', { content: 'password: hunter2\n', sensitive: true });
-    expect(JSON.stringify(change)).not.toContain('hunter2');
+  it('never puts sensitive content into a diff, and still says the file changes', () => {
+    const created = planWith('absent\n', { content: 'password: hunter2\n', sensitive: true });
+    expect(created).toEqual({ resource: 'file /etc/x.conf', action: 'create', reason: 'new file, mode 0644, root:root', diff: { before: '', after: '(sensitive content hidden)\n' } });
+    const updated = planWith(`regular file|644|root|root|${sha}\n`, { content: 'password: hunter2\n', sensitive: true });
+    expect(updated).toMatchObject({ action: 'update', reason: 'content differs', diff: { after: '(sensitive content hidden)\n' } });
+    expect(JSON.stringify([created, updated])).not.toContain('hunter2');
   });
 });
 
