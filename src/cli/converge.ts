@@ -8,12 +8,19 @@ import type { ResolvedHost } from '../inventory/resolve.ts';
 import { buildHostProgram, type FleetContext } from '../playbook/build-program.ts';
 import { prometheusUrl } from '../register/register.ts';
 import { loadPlaybooks } from '../playbook/load.ts';
-import type { Change } from '../resources/types.ts';
+import type { Change, FactRequest } from '../resources/types.ts';
+import { parseRecord, RECORD_FACT, recordFact, withCreated, writeRecord, type HostRecord } from '../lifecycle/host-record.ts';
 import { becomeOpenOptions } from './become-passwords.ts';
 import type { LoadedHosts } from './load-hosts.ts';
 import { createProgress } from './reporter.ts';
 
-export type ConvergeOutcome = HostOutcome<{ changes: Change[] }>;
+export type ConvergeOutcome = HostOutcome<ConvergeResult>;
+
+export interface ConvergeResult {
+  changes: Change[];
+  /** The outputs of the run's extra fact commands (fleet status), by key; absent otherwise. */
+  extra?: Record<string, string>;
+}
 
 /**
  * Every selected host's program, rendered before the first connection: a bad variable or template
@@ -47,6 +54,10 @@ export interface ConvergeRun {
   verifyHashes?: boolean;
   forks: number;
   passwords: ReadonlyMap<string, string>;
+  /** Read-only commands run with the host's facts, in the same round trip; their outputs come back in `extra`. */
+  extraFacts?: (host: ResolvedHost) => FactRequest[];
+  /** Leave the host's record of what fleet created alone (uninstall keeps it itself). */
+  noRecord?: boolean;
   /** Rolling runs and interruption, passed to runOnHosts. */
   serial?: Serial;
   maxFailPercent?: number;
@@ -56,19 +67,45 @@ export interface ConvergeRun {
 /** Plans (and unless checking, applies and verifies) every host's program in parallel, with progress on stderr. */
 export async function convergeHosts(hosts: readonly ResolvedHost[], programs: ReadonlyMap<string, HostProgram>, run: ConvergeRun): Promise<ConvergeOutcome[]> {
   const progress = await createProgress(hosts.length, run.check ? 'checking' : 'applying');
-  const outcomes = await runOnHosts<{ changes: Change[] }>(
+  const outcomes = await runOnHosts<ConvergeResult>(
     hosts,
     async ({ host, connection, report }) => {
       const program = programs.get(host.name)!;
       const changes: Change[] = [];
+      let extra: Record<string, string> | undefined;
       try {
-        await convergeHost(connection, program, run, report, changes);
+        const extraFacts = run.extraFacts?.(host) ?? [];
+        const keepRecord = !run.check && !run.noRecord;
+        let record: HostRecord | undefined;
+        await convergeHost(
+          connection,
+          program,
+          {
+            ...run,
+            extraFacts: keepRecord ? [...extraFacts, recordFact()] : extraFacts,
+            async onPlan(plan) {
+              if (run.extraFacts) extra = Object.fromEntries(extraFacts.map(({ key }) => [key, plan.facts.raw.get(key) ?? '']));
+              if (!keepRecord) return;
+              // The record lists what this run creates before creating it, so a run that fails halfway leaves nothing unrecorded.
+              const previous = parseRecord(plan.facts.raw.get(RECORD_FACT));
+              record = withCreated(previous, program, plan.changes);
+              if (record.created.length > previous.created.length) await writeRecord(connection, record);
+              // A converged host's apply stays one command: the time is written only when the run changes the host.
+              if (!plan.changes.some(isChange) && previous.lastApply) record = undefined;
+            },
+            afterApply: async () => {
+              if (record) await writeRecord(connection, { ...record, lastApply: new Date().toISOString() });
+            },
+          },
+          report,
+          changes,
+        );
       } catch (error) {
         // The report still shows what was planned and done before the failing step.
         if (error instanceof HostError) error.result = { changes };
         throw error;
       }
-      return { status: changes.some(isChange) ? 'changed' : 'ok', result: { changes } };
+      return { status: changes.some(isChange) ? 'changed' : 'ok', result: extra ? { changes, extra } : { changes } };
     },
     { forks: run.forks, emit: progress.sink, openOptions: becomeOpenOptions(run.passwords), serial: run.serial, maxFailPercent: run.maxFailPercent, signal: run.signal },
   );

@@ -10,6 +10,7 @@ import { registerSchedule } from './commands/schedule.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerPing } from './commands/ping.ts';
 import { registerRegister } from './commands/register.ts';
+import { registerStatus } from './commands/status.ts';
 import { EXIT } from './exit-codes.ts';
 
 const program = new Command('fleet')
@@ -37,6 +38,7 @@ registerPing(program);
 registerApply(program);
 registerRegister(program);
 registerCheck(program);
+registerStatus(program);
 registerBootstrap(program);
 registerCloudInit(program);
 registerSchedule(program);

@@ -6,7 +6,7 @@ import { HOST_FACTS, parseHostFacts } from '../facts/host-facts.ts';
 import type { ArtifactResource } from '../resources/artifact.ts';
 import type { Verification } from '../resources/http-check.ts';
 import type { ServiceResource } from '../resources/service.ts';
-import type { Change, Facts, Notify, Resource } from '../resources/types.ts';
+import type { Change, FactRequest, Facts, Notify, Resource } from '../resources/types.ts';
 import { unmetCondition, type Condition } from './conditions.ts';
 import { recordPendingCommand, strongerAction, type PendingHandler } from './pending-handlers.ts';
 
@@ -27,7 +27,7 @@ export interface HostPlan {
  * Reads the host and decides; never writes. One round trip reads every fact and makes every check's
  * first attempt (read-only probes), so a converged host costs one command; one more per changed file with --diff.
  */
-export async function planHost(connection: Connection, program: HostProgram, options: { diff: boolean; verifyHashes?: boolean }): Promise<HostPlan> {
+export async function planHost(connection: Connection, program: HostProgram, options: { diff: boolean; verifyHashes?: boolean; extraFacts?: FactRequest[] }): Promise<HostPlan> {
   const probed = program.checks.filter(({ check }) => check.firstAttempt);
   const probeKey = (index: number) => `probe:${index}`;
   const raw = await gatherFacts(connection, [
@@ -35,6 +35,7 @@ export async function planHost(connection: Connection, program: HostProgram, opt
     ...probed.map(({ check }, index) => ({ key: probeKey(index), command: check.firstAttempt!.command })),
     ...HOST_FACTS,
     ...program.resources.flatMap(({ resource }) => resource.facts()),
+    ...(options.extraFacts ?? []),
   ], { verifyHashes: options.verifyHashes });
   const facts: Facts = { raw, host: parseHostFacts(raw) };
   const probes = new Map(probed.map(({ check }, index) => [check, raw.get(probeKey(index)) ?? ''] as const));
@@ -54,10 +55,11 @@ export async function planHost(connection: Connection, program: HostProgram, opt
  * The whole run on one host: plan, and unless checking, apply, re-read and confirm; then the checks.
  * A host where nothing changes costs exactly one command: the checks use the probes of the plan's round trip.
  */
-export async function convergeHost(connection: Connection, program: HostProgram, run: { check: boolean; diff: boolean; verifyHashes?: boolean }, report: (step: string) => void, changes: Change[] = []): Promise<Change[]> {
+export async function convergeHost(connection: Connection, program: HostProgram, run: ConvergeHostRun, report: (step: string) => void, changes: Change[] = []): Promise<Change[]> {
   report('facts');
-  const plan = await planHost(connection, program, { diff: run.diff, verifyHashes: run.verifyHashes });
+  const plan = await planHost(connection, program, { diff: run.diff, verifyHashes: run.verifyHashes, extraFacts: run.extraFacts });
   changes.push(...plan.changes);
+  await run.onPlan?.(plan);
   let probes = plan.probes;
   if (!run.check) {
     await keepRecordsCurrent(connection, program, plan);
@@ -68,7 +70,20 @@ export async function convergeHost(connection: Connection, program: HostProgram,
     }
   }
   changes.push(...(await runChecks(connection, program, plan.facts, { once: run.check, probes }, report)));
+  if (!run.check) await run.afterApply?.(changes);
   return changes;
+}
+
+export interface ConvergeHostRun {
+  check: boolean;
+  diff: boolean;
+  verifyHashes?: boolean;
+  /** More read-only commands for the facts round trip; their outputs are in the plan's facts. */
+  extraFacts?: FactRequest[];
+  /** Called with the plan before anything changes (fleet's host record is written here when applying). */
+  onPlan?(plan: HostPlan): Promise<void>;
+  /** Called after a successful apply and its checks. */
+  afterApply?(changes: readonly Change[]): Promise<void>;
 }
 
 /** Runs the upkeep of unchanged resources (one command, and only when a record was stale). */

@@ -6,6 +6,13 @@ import { exitCodeFor } from '../exit-codes.ts';
 import type { LoadedHosts } from '../load-hosts.ts';
 import { diffReplacer } from '../output-diffs.ts';
 
+export interface RemoveOptions extends CommonOptions {
+  uninstall?: boolean;
+  component?: string[];
+  check?: boolean;
+  diff?: boolean;
+}
+
 interface RegisterOptions extends CommonOptions {
   check?: boolean;
   diff?: boolean;
@@ -52,25 +59,25 @@ export function registerRegister(program: Command): void {
   addHostOptions(
     program
       .command('remove')
-      .summary('deregister hosts from Prometheus (their targets leave the file_sd files)')
+      .summary('deregister hosts from Prometheus; with --uninstall also remove what fleet installed on them')
       .description(
         'Rewrites the file_sd files without the named hosts; Prometheus drops their targets without a reload. Delete the hosts ' +
-          'from the inventory too, or the next apply registers them again.\n\nExample:\n  fleet remove inventory.yaml web3 web4',
+          'from the inventory too, or the next apply registers them again.\n\n' +
+          'With --uninstall (or --component), also stops and disables the services and removes the units, binaries, configs, ' +
+          'folders, users and firewall rules that fleet created on each host, as listed in the host\'s record ' +
+          '(/var/lib/fleet/state.json, written by apply). What fleet found already there (a Node Exporter installed before fleet) stays. ' +
+          '--component removes one component and keeps the host registered.\n\n' +
+          'Examples:\n  fleet remove inventory.yaml web3 web4\n  fleet remove inventory.yaml web3 --uninstall --check   show what would be removed\n' +
+          '  fleet remove inventory.yaml web3 --component alloy',
       )
       .argument('<inventory>', 'inventory YAML file')
-      .argument('<hosts...>', 'hosts to deregister'),
-  ).action(async (inventoryFile: string, names: string[], options: CommonOptions) => {
-    const loaded = await loadWithPrometheus(inventoryFile, options);
-    const { renderRegistration, runRegistration } = await import('../registration.ts');
-    const unknown = names.filter((name) => !loaded.all.some((host) => host.name === name));
-    if (unknown.length) throw new UsageError(`not in ${inventoryFile}: ${unknown.join(', ')}`);
-    const passwords = await collectBecomePasswords(loaded.prometheusServers);
-    const outcomes = await runRegistration(loaded, { without: names, awaited: [], check: false, diff: false, forks: options.forks, passwords });
-    if (options.json) process.stdout.write(`${JSON.stringify({ command: 'remove', removed: names, registration: outcomes }, diffReplacer(false), 2)}\n`);
-    else {
-      process.stdout.write(`${renderRegistration(outcomes, { diff: false, check: false }).trimStart()}\n`);
-      process.stdout.write(`\nDeregistered ${names.join(', ')}. Delete them from ${inventoryFile}, or the next fleet apply registers them again.\n`);
-    }
-    process.exitCode = exitCodeFor(outcomes);
+      .argument('<hosts...>', 'hosts to deregister')
+      .option('--uninstall', 'also remove everything fleet created on the hosts')
+      .option('--component <name...>', 'remove only this component (node-exporter, alloy) and keep the host registered')
+      .option('-C, --check', 'plan only: show what would be removed and deregistered, change nothing')
+      .option('-D, --diff', 'show the diff of the Prometheus files that would change'),
+  ).action(async (inventoryFile: string, names: string[], options: RemoveOptions) => {
+    const { runRemove } = await import('../remove.ts');
+    await runRemove(inventoryFile, names, options);
   });
 }

@@ -1,0 +1,74 @@
+import { shellQuote } from '../connection/quote.ts';
+import type { HostOutcome } from '../engine/events.ts';
+import { isChange } from '../engine/host-plan.ts';
+import type { ResolvedHost } from '../inventory/resolve.ts';
+import { RECORD_FACT, parseRecord, recordFact } from '../lifecycle/host-record.ts';
+import type { ServerResult } from '../register/register.ts';
+import type { FactRequest } from '../resources/types.ts';
+import type { ConvergeOutcome } from '../cli/converge.ts';
+
+/** The exporters whose running version status reads from their own /metrics, with their build_info metric. */
+const ENDPOINTS = [
+  { component: 'node_exporter', metric: 'node_exporter_build_info', defaultPort: 9100 },
+  { component: 'alloy', metric: 'alloy_build_info', defaultPort: 12345 },
+] as const;
+
+export interface HostStatusRow {
+  host: string;
+  reachable: boolean;
+  /** Running versions by component, from the endpoint; absent when it did not answer (or wants credentials). */
+  versions: Record<string, string>;
+  /** `systemctl is-active` of each service the playbooks run. */
+  services: Record<string, string>;
+  endpoints: { answering: number; total: number };
+  /** Each target of the host as each Prometheus server sees it. */
+  targets: { server: string; job: string; health: string }[];
+  /** Resources that differ from the playbooks (as fleet check counts them). */
+  drift: number;
+  lastApply?: string;
+  error?: string;
+}
+
+const portOf = (host: ResolvedHost, component: string, fallback: number) => {
+  const port = (host.vars[component] as { port?: unknown } | undefined)?.port;
+  return Number(port) || fallback;
+};
+
+/** Read-only commands status adds to the facts round trip that check already makes: no extra connection, no extra round trip. */
+export function statusFacts(host: ResolvedHost, services: readonly string[]): FactRequest[] {
+  return [
+    recordFact(),
+    ...services.map((service) => ({ key: `status-service:${service}`, command: `systemctl is-active ${shellQuote(`${service}.service`)} 2>/dev/null || true` })),
+    ...ENDPOINTS.map(({ component, metric, defaultPort }) => {
+      const port = portOf(host, component, defaultPort);
+      const fetch = (scheme: string) => `curl -sk --max-time 3 ${shellQuote(`${scheme}://127.0.0.1:${port}/metrics`)} 2>/dev/null`;
+      return { key: `status-version:${component}`, command: `{ ${fetch('http')} || ${fetch('https')}; } | grep -m1 ${shellQuote(`^${metric}{`)} || true` };
+    }),
+  ];
+}
+
+export function hostStatus(outcome: ConvergeOutcome, registration: readonly HostOutcome<ServerResult>[]): HostStatusRow {
+  const extra = outcome.result?.extra ?? {};
+  const changes = outcome.result?.changes ?? [];
+  const versions: Record<string, string> = {};
+  const services: Record<string, string> = {};
+  for (const [key, value] of Object.entries(extra)) {
+    if (key.startsWith('status-version:')) {
+      // Only the version label (not goversion), without the "v" Alloy puts in front.
+      const version = /[{,]version="v?([^"]+)"/.exec(value)?.[1];
+      if (version) versions[key.slice('status-version:'.length)] = version;
+    } else if (key.startsWith('status-service:')) services[key.slice('status-service:'.length)] = value.trim() || 'unknown';
+  }
+  const checks = changes.filter((change) => change.resource.startsWith('http ') && change.action !== 'skip');
+  return {
+    host: outcome.host,
+    reachable: outcome.status !== 'unreachable',
+    versions,
+    services,
+    endpoints: { answering: checks.filter((change) => !isChange(change)).length, total: checks.length },
+    targets: registration.flatMap((server) => (server.result?.targets ?? []).filter((target) => target.instance === outcome.host).map((target) => ({ server: server.host, job: target.job, health: target.health }))),
+    drift: changes.filter(isChange).length,
+    lastApply: parseRecord(extra[RECORD_FACT]).lastApply,
+    error: outcome.error ? `${outcome.error.step}: ${outcome.error.message.split('\n')[0]}` : undefined,
+  };
+}
