@@ -6,30 +6,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runInLabHost } from '../../src/lab/lab.ts';
 import { runLocal } from '../../src/local/run.ts';
+import { FREEZE_FIRST_SESSION } from './freeze-session.ts';
 import { labUnavailable, useLabHosts } from './lab-hosts.ts';
 import { BROKEN_VERSION, publishTool, toolScript, useToolRelease } from './tool-release.ts';
 
 // Long enough for a healthy host on a loaded 2-core machine, shorter than keepalive's verdict (3 x 15 s).
 const HOST_TIMEOUT_S = 40;
 const BIG_VERSION = '5.0.0-big';
-
-/** Waits in the host for the first SSH session past authentication and freezes it (SIGSTOP), printing its PIDs. */
-const FREEZE_FIRST_SESSION = `
-listener=$(cat /run/sshd.pid)
-end=$(( $(date +%s) + 120 ))
-while [ "$(date +%s)" -lt "$end" ]; do
-  for conn in $(ps -o pid= --ppid "$listener"); do
-    for pid in "$conn" $(ps -o pid= --ppid "$conn"); do
-      case "$(ps -o args= -p "$pid")" in
-        sshd:*@notty*) [ "$pid" = "$conn" ] && pids=$pid || pids="$conn $pid"; kill -STOP $pids; echo "$pids"; exit 0 ;;
-      esac
-    done
-  done
-  sleep 0.05
-done
-echo "no session appeared" >&2
-exit 1
-`;
 
 /** Waits in the host until an upload is partly written, then kills every SSH session (not the listener). */
 const KILL_SESSIONS_MID_UPLOAD = `

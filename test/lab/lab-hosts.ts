@@ -7,6 +7,7 @@ import type { LabHost } from '../../src/lab/boot.ts';
 import { labDir, TEST_INDEXES } from '../../src/lab/layout.ts';
 import { runInLabHost, startLab, stopLab, type LabHostSpec } from '../../src/lab/lab.ts';
 import { renderLabInventory, type LabInventoryOptions } from '../../src/lab/lab-inventory.ts';
+import { isAlive } from '../helpers/process-alive.ts';
 
 /** Non-empty when the lab cannot run here; suites use it with describe.skipIf. */
 export const labUnavailable = inject('labUnavailable');
@@ -56,15 +57,6 @@ function claimIndexes(specs: readonly LabHostSpec[]): void {
 
 function releaseIndexes(specs: readonly LabHostSpec[]): void {
   for (const spec of specs) rmSync(claimPath(spec.index), { force: true });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Writes an inventory for lab hosts into a fresh temporary folder; `extra` is appended verbatim. */

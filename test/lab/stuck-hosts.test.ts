@@ -7,6 +7,7 @@ import { Connection, type OpenOptions } from '../../src/connection/ssh.ts';
 import { runInLabHost } from '../../src/lab/lab.ts';
 import { labKeyPath } from '../../src/lab/layout.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
+import { FREEZE_FIRST_SESSION } from './freeze-session.ts';
 import { labUnavailable, useLabHosts, writeLabInventory } from './lab-hosts.ts';
 
 const PLAYBOOK = `tasks:
@@ -18,27 +19,6 @@ interface Report {
   hosts: { host: string; status: string; durationMs: number; error?: { kind: string; step: string; message: string } }[];
 }
 
-/**
- * Runs inside the host: waits for the first SSH session to get past authentication and freezes it
- * with SIGSTOP, printing the PIDs. The session is found from the listener's PID (/run/sshd.pid): its
- * child `sshd: USER@notty` (for root), or that process under the per-connection `[priv]` one.
- */
-const FREEZE_FIRST_SESSION = `
-listener=$(cat /run/sshd.pid)
-end=$(( $(date +%s) + 60 ))
-while [ "$(date +%s)" -lt "$end" ]; do
-  for conn in $(ps -o pid= --ppid "$listener"); do
-    for pid in "$conn" $(ps -o pid= --ppid "$conn"); do
-      case "$(ps -o args= -p "$pid")" in
-        sshd:*@notty*) [ "$pid" = "$conn" ] && pids=$pid || pids="$conn $pid"; kill -STOP $pids; echo "$pids"; exit 0 ;;
-      esac
-    done
-  done
-  sleep 0.01
-done
-echo "no session appeared" >&2
-exit 1
-`;
 
 describe.skipIf(labUnavailable)('a host that stalls mid-run', () => {
   const hosts = useLabHosts([

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runFleet } from '../../helpers/run-fleet.ts';
 import { writeTempFiles } from '../../helpers/temp-files.ts';
+import { isAlive } from '../../helpers/process-alive.ts';
 
 describe('runFleet', () => {
   it('kills a run that outlives its timeout and fails saying so, with what the run printed', async () => {
@@ -19,12 +20,3 @@ describe('runFleet', () => {
     expect(isAlive(pid)).toBe(false);
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
