@@ -41,11 +41,18 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
   // Converting `__proto__:` to JavaScript sets an object's prototype (or throws for a nested one):
   // refuse it here, where its position is still known.
-  let protoAt: number | undefined;
-  visit(doc, { Pair: (_key, pair) => (isScalar(pair.key) && String(pair.key.value) === '__proto__' ? ((protoAt = pair.key.range?.[0]), visit.BREAK) : undefined) });
-  if (protoAt !== undefined) {
-    const { line, col } = positionAt(protoAt);
-    throw new UsageError(`${file}:${line}:${col}: "__proto__" is reserved by JavaScript and cannot be a key: rename it`);
+  let proto: { at?: number; path: string } | undefined;
+  visit(doc, {
+    Pair: (_key, pair, ancestors) => {
+      if (!isScalar(pair.key) || String(pair.key.value) !== '__proto__') return undefined;
+      const keys = ancestors.filter(isPair).map((outer) => (isScalar(outer.key) ? String(outer.key.value) : '?'));
+      proto = { at: pair.key.range?.[0], path: [...keys, '__proto__'].join('.') };
+      return visit.BREAK;
+    },
+  });
+  if (proto) {
+    const { line, col } = positionAt(proto.at);
+    throw new UsageError(`${file}:${line}:${col}: ${proto.path}: "__proto__" is reserved by JavaScript and cannot be a variable name`);
   }
   let data: unknown;
   try {

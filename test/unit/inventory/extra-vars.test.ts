@@ -35,7 +35,7 @@ describe('parseExtraVars', () => {
 
   it('refuses __proto__, constructor and prototype keys at any depth, with their position', () => {
     const file = join(writeTempFiles({ 'evil.yaml': 'ok: 1\nnested:\n  __proto__:\n    polluted: true\n' }), 'evil.yaml');
-    expect(() => parseExtraVars([`@${file}`])).toThrow(`${file}:3:3: "__proto__" is reserved by JavaScript and cannot be a variable name`);
+    expect(() => parseExtraVars([`@${file}`])).toThrow(`${file}:3:3: nested.__proto__: "__proto__" is reserved by JavaScript and cannot be a variable name`);
     expect(() => parseExtraVars(['{"constructor": {"prototype": {"x": 1}}}'])).toThrow('"constructor" is reserved by JavaScript');
     expect(() => parseExtraVars(['a.__proto__.polluted=1'])).toThrow('is reserved by JavaScript');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

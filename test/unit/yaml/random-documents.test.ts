@@ -52,7 +52,7 @@ describe('random documents to the loaders', () => {
   it('a __proto__ key anywhere is refused at its position (fast-check found `__proto__: {__proto__: {}}` crashing the loader)', async () => {
     for (const loader of [loadInventory, loadPlaybook]) {
       writeFileSync(file, 'x:\n  __proto__:\n    __proto__: {}\n');
-      await expect(loader(file)).rejects.toThrow(`${file}:2:3: "__proto__" is reserved by JavaScript and cannot be a key`);
+      await expect(loader(file)).rejects.toThrow(`${file}:2:3: x.__proto__: "__proto__" is reserved by JavaScript and cannot be a variable name`);
     }
   });
 
