@@ -61,16 +61,27 @@ export async function ensureRootfs(log: (line: string) => void = () => {}, suite
   if (existsSync(join(rootfs, READY_MARK))) return rootfs;
 
   const building = `${rootfs}.building`;
+  await unmountBelow(building);
   await rm(building, { recursive: true, force: true });
   log(`building the lab image in ${rootfs} (debootstrap ${suite}, about a minute, once)`);
   const debootstrap = await runLocal('debootstrap', ['--variant=minbase', `--include=${packages.join(',')}`, suite, building, MIRROR]);
   if (debootstrap.code !== 0) {
+    await unmountBelow(building);
     throw new ExternalError(`building the lab image failed (debootstrap exit ${debootstrap.code}); see ${join(building, 'debootstrap', 'debootstrap.log')}: ${debootstrap.stderr.trim().split('\n').slice(-3).join(' ')}`);
   }
   await configureRootfs(building, publicKey);
   await writeFile(join(building, READY_MARK), recipe);
   await rename(building, rootfs);
   return rootfs;
+}
+
+/**
+ * debootstrap mounts /proc (and more) inside the folder it builds and leaves them mounted when it is
+ * killed or fails: unmount them, deepest first, before that folder is removed or built again.
+ */
+async function unmountBelow(dir: string): Promise<void> {
+  const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').map((line) => line.split(' ')[1] ?? '').filter((path) => path.startsWith(`${dir}/`));
+  for (const path of mounts.sort((a, b) => b.length - a.length)) await runLocalChecked('umount', ['-l', path]);
 }
 
 async function configureRootfs(root: string, publicKey: string): Promise<void> {
