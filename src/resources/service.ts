@@ -45,6 +45,9 @@ const STABLE_SECONDS = 1;
 export function startAndWatchScript(unit: string, verb: 'start' | 'restart', ports: readonly number[]): string {
   const u = shellQuote(unit);
   return [
+    // A crash loop of the build just replaced (or rolled back) may have used up the unit's start limit:
+    // systemd would then refuse this start with start-limit-hit although the binary is good now.
+    `systemctl reset-failed ${u} 2>/dev/null || true`,
     `systemctl ${verb} ${u} || true`,
     `prop() { systemctl show -p "$1" --value ${u}; }`,
     `owned() { for pid in $(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2); do grep -qF ${shellQuote(`/${unit}`)} /proc/$pid/cgroup 2>/dev/null && return 0; done; return 1; }`,

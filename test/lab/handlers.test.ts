@@ -89,7 +89,9 @@ describe.skipIf(labUnavailable)('handlers survive failures and follow tag select
     // The service (its plan, then its handler) and its three checks came along with the config task; nothing else did.
     expect(changes.map((change) => change.resource.split(' ')[0])).toEqual(['file', 'service', 'service', 'http', 'http', 'http']);
     expect(await onHost(1, 'systemctl show -p MainPID --value alloy')).toBe(pid);
-    expect(await (await fetch(`http://${hosts[1]!.address}:12345/metrics`)).text()).toContain('alloy_config_load_count 2');
+    // Real Alloy's metric: the running process now runs the new config (same PID, so reloaded, not restarted).
+    const loaded = (await onHost(1, 'sha256sum /etc/alloy/config.alloy')).split(' ')[0];
+    expect(await (await fetch(`http://${hosts[1]!.address}:12345/metrics`)).text()).toMatch(new RegExp(`^alloy_config_hash\\{[^}]*sha256="${loaded}"\\} 1$`, 'm'));
 
     // --skip-tags the other way round: everything but the config, so nothing to do and no reload.
     const skipped = await runFleet(['apply', file, 'alloy', '--skip-tags', 'config', '--json'], mirror.env);
