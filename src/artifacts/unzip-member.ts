@@ -37,10 +37,18 @@ function systemUnzip(archive: string, member: string, destination: string): Prom
       resolve(undefined);
       return;
     }
+    // Without unzip on the PATH, 'error' and then 'close' both fire: close the file and answer once.
+    let settled = false;
+    const settle = (result: boolean | undefined) => {
+      if (settled) return;
+      settled = true;
+      closeSync(out);
+      resolve(result);
+    };
     const child = spawn('unzip', ['-p', archive, member], { stdio: ['ignore', out, 'ignore'] });
-    child.on('error', () => (closeSync(out), resolve(undefined)));
+    child.on('error', () => settle(undefined));
     // 0: written; 11: no matching member; anything else: let fflate try.
-    child.on('close', (code) => (closeSync(out), resolve(code === 0 ? true : code === 11 ? false : undefined)));
+    child.on('close', (code) => settle(code === 0 ? true : code === 11 ? false : undefined));
   });
 }
 

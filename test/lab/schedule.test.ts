@@ -35,7 +35,7 @@ describe.skipIf(labUnavailable)('fleet schedule --install on a machine with syst
     expect(await onHost('systemctl list-timers --all --no-pager fleet-check.timer')).toMatch(/fleet-check\.timer\s+fleet-check\.service/);
 
     // One run, started by hand rather than waiting out the timer's first 5 minutes.
-    await onHost('systemctl start fleet-check.service');
+    await onHost('systemctl start fleet-check.service || { journalctl -u fleet-check.service --no-pager | tail -25; systemctl cat fleet-check.service; exit 1; }');
     expect(await onHost('systemctl show -p Result,ExecMainStatus --value fleet-check.service')).toBe('success\n0\n');
     const metrics = await onHost('cat /var/lib/node_exporter/textfile_collector/fleet.prom');
     expect(metrics).toContain('fleet_host_drifted_resources{host="sched"} 0\n');

@@ -31,3 +31,19 @@ describe.each([
     expect(await unzipMember(archive, 'alloy-linux-amd64', join(dir, 'out'), options)).toBe(false);
   });
 });
+
+describe('unzipMember on a controller without unzip', () => {
+  it('falls back to the in-process reader, without crashing on the failed spawn', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fleet-unzip-'));
+    const archive = join(dir, 'a.zip');
+    await writeFile(archive, zipSync({ alloy: Buffer.from('the binary\n') }));
+    const path = process.env.PATH;
+    process.env.PATH = dir; // a folder with no unzip in it
+    try {
+      expect(await unzipMember(archive, 'alloy', join(dir, 'alloy'))).toBe(true);
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(await readFile(join(dir, 'alloy'), 'utf8')).toBe('the binary\n');
+  });
+});
