@@ -36,6 +36,8 @@ const SUITE_PACKAGES: Record<LabSuite, readonly string[]> = {
 // Bump when the steps below change, so a stale cached image is rebuilt.
 const RECIPE_VERSION = 7;
 const READY_MARK = '.fleet-lab-ready';
+// Part of Debian 13's recipe: see configureRootfs.
+const SSH_WITHOUT_PAM_SYSTEMD = 'common-session without pam_systemd';
 
 /** Returns the path of the lab's private key, creating the key pair on first use. */
 export async function ensureLabKey(): Promise<string> {
@@ -55,7 +57,7 @@ export async function ensureRootfs(log: (line: string) => void = () => {}, suite
   const publicKey = await readFile(`${await ensureLabKey()}.pub`, 'utf8');
   // The default suite keeps the key it always had, so an existing bookworm image stays valid.
   const packages = [...PACKAGES, ...SUITE_PACKAGES[suite]];
-  const recipe = JSON.stringify({ RECIPE_VERSION, SUITE: suite, PACKAGES: packages, publicKey, LAB_ACCOUNTS });
+  const recipe = JSON.stringify({ RECIPE_VERSION, SUITE: suite, PACKAGES: packages, publicKey, LAB_ACCOUNTS, ...(suite === 'trixie' ? { SSH_WITHOUT_PAM_SYSTEMD } : {}) });
   const hash = createHash('sha256').update(recipe).digest('hex').slice(0, 12);
   const rootfs = join(labDir(), `rootfs-${hash}`);
   if (existsSync(join(rootfs, READY_MARK))) return rootfs;
@@ -69,7 +71,7 @@ export async function ensureRootfs(log: (line: string) => void = () => {}, suite
     await unmountBelow(building);
     throw new ExternalError(`building the lab image failed (debootstrap exit ${debootstrap.code}); see ${join(building, 'debootstrap', 'debootstrap.log')}: ${debootstrap.stderr.trim().split('\n').slice(-3).join(' ')}`);
   }
-  await configureRootfs(building, publicKey);
+  await configureRootfs(building, publicKey, suite);
   await writeFile(join(building, READY_MARK), recipe);
   await rename(building, rootfs);
   return rootfs;
@@ -84,8 +86,15 @@ async function unmountBelow(dir: string): Promise<void> {
   for (const path of mounts.sort((a, b) => b.length - a.length)) await runLocalChecked('umount', ['-l', path]);
 }
 
-async function configureRootfs(root: string, publicKey: string): Promise<void> {
+async function configureRootfs(root: string, publicKey: string, suite: LabSuite): Promise<void> {
   const chroot = (...args: string[]) => runLocalChecked('chroot', [root, ...args]);
+  if (suite === 'trixie') {
+    // In a Debian 13 container, pam_systemd at SSH login waits on the user manager (user@0), which does not
+    // come up under nspawn here: sshd-session blocks in the session request, answers no keepalive, and the
+    // session dies after a minute (seen in the lab only, at random). Lab logins skip the logind session.
+    const commonSession = join(root, 'etc/pam.d/common-session');
+    await writeFile(commonSession, (await readFile(commonSession, 'utf8')).split('\n').filter((line) => !line.includes('pam_systemd.so')).join('\n'));
+  }
   await chroot('systemctl', 'enable', 'systemd-networkd', 'ssh');
   await chroot('systemctl', 'mask', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'console-getty.service');
   // Only the monitor host runs Prometheus (see enableLabPrometheus); no host filters until a test says so.
