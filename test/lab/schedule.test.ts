@@ -17,9 +17,12 @@ describe.skipIf(labUnavailable)('fleet schedule --install on a machine with syst
   const mirror = useLabMirror();
   const onHost = (command: string) => onLabHost(hosts[0]!, command);
 
-  it('enables a timer systemd lists, and one run of the check writes the metrics file Node Exporter serves', async () => {
-    const { file } = await writeLabInventory(hosts, '', { mirrorUrl: mirror.url });
-    const applied = await runFleet(['apply', file], mirror.env);
+  it('enables a timer systemd lists, and one run of the check writes the metrics file Node Exporter serves, with no secret in its journal', async () => {
+    // Node Exporter behind basic auth: the scheduled check needs the password (from the unit's environment file).
+    const password = 'sched-secret-horse-42';
+    const web = { basic_auth_user: 'prometheus', basic_auth_password_env: 'NE_PASSWORD' };
+    const { file } = await writeLabInventory(hosts, '', { mirrorUrl: mirror.url, vars: { node_exporter: { version: '1.5.0', web } } });
+    const applied = await runFleet(['apply', file], { ...mirror.env, NE_PASSWORD: password });
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
 
     // The same inventory on the host, with the lab key and a known_hosts file of its own there.
@@ -34,6 +37,7 @@ describe.skipIf(labUnavailable)('fleet schedule --install on a machine with syst
     expect(await onHost('systemctl is-enabled fleet-check.timer; systemctl is-active fleet-check.timer')).toBe('enabled\nactive\n');
     expect(await onHost('systemctl list-timers --all --no-pager fleet-check.timer')).toMatch(/fleet-check\.timer\s+fleet-check\.service/);
 
+    await onHost(`umask 077 && echo NE_PASSWORD=${password} > /etc/default/fleet-check`);
     // One run, started by hand rather than waiting out the timer's first 5 minutes.
     await onHost('systemctl start fleet-check.service || { journalctl -u fleet-check.service --no-pager | tail -25; systemctl cat fleet-check.service; exit 1; }');
     expect(await onHost('systemctl show -p Result,ExecMainStatus --value fleet-check.service')).toBe('success\n0\n');
@@ -41,6 +45,11 @@ describe.skipIf(labUnavailable)('fleet schedule --install on a machine with syst
     expect(metrics).toContain('fleet_host_drifted_resources{host="sched"} 0\n');
     expect(metrics).toContain('fleet_host_reachable{host="sched"} 1\n');
     // And the Node Exporter fleet installed serves it to Prometheus.
-    expect(await (await fetch(`http://${hosts[0]!.address}:9100/metrics`)).text()).toContain('fleet_host_drifted_resources{host="sched"} 0');
+    const authorization = `Basic ${Buffer.from(`prometheus:${password}`).toString('base64')}`;
+    expect(await (await fetch(`http://${hosts[0]!.address}:9100/metrics`, { headers: { authorization } })).text()).toContain('fleet_host_drifted_resources{host="sched"} 0');
+    // The password reached the check (it verified the endpoints with it) but none of what the run left behind.
+    expect(await onHost(`journalctl -u fleet-check.service --no-pager | grep -c -- ${password} || true`)).toBe('0\n');
+    expect(metrics).not.toContain(password);
+    expect(await onHost(`grep -rlF -- ${password} /var/lib/fleet /etc/node_exporter /root/fleet || true`)).toBe('');
   });
 });
