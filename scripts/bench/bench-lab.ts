@@ -59,7 +59,7 @@ export async function startBenchLab(total: number, workDir: string): Promise<{ l
       throw failure.reason;
     }
     hosts.splice(0, hosts.length, ...results.map((result) => (result as PromiseFulfilledResult<LabHost>).value));
-    await writeLabState(hosts);
+    await writeLabState({ hosts, complete: true });
     // Scrapes every 5 s: what the cold apply's registration waits for.
     await enableLabPrometheus(hosts.find((host) => host.name === MONITOR.name)!);
     return { seconds: (performance.now() - started) / 1000, retried };
@@ -86,7 +86,7 @@ export async function startBenchLab(total: number, workDir: string): Promise<{ l
     },
     stop: async () => {
       await stopLab(hosts);
-      await writeLabState([]);
+      await writeLabState({ hosts: [], complete: true });
       await closeServer(mirror.server);
     },
   };
