@@ -36,7 +36,7 @@ const SUITE_PACKAGES: Record<LabSuite, readonly string[]> = {
 // Bump when the steps below change, so a stale cached image is rebuilt.
 const RECIPE_VERSION = 7;
 const READY_MARK = '.fleet-lab-ready';
-// Part of Debian 13's recipe: see configureRootfs.
+// Part of every image's recipe: see configureRootfs.
 const SSH_WITHOUT_PAM_SYSTEMD = 'common-session without pam_systemd';
 
 /** Returns the path of the lab's private key, creating the key pair on first use. */
@@ -57,7 +57,7 @@ export async function ensureRootfs(log: (line: string) => void = () => {}, suite
   const publicKey = await readFile(`${await ensureLabKey()}.pub`, 'utf8');
   // The default suite keeps the key it always had, so an existing bookworm image stays valid.
   const packages = [...PACKAGES, ...SUITE_PACKAGES[suite]];
-  const recipe = JSON.stringify({ RECIPE_VERSION, SUITE: suite, PACKAGES: packages, publicKey, LAB_ACCOUNTS, ...(suite === 'trixie' ? { SSH_WITHOUT_PAM_SYSTEMD } : {}) });
+  const recipe = JSON.stringify({ RECIPE_VERSION, SUITE: suite, PACKAGES: packages, publicKey, LAB_ACCOUNTS, SSH_WITHOUT_PAM_SYSTEMD });
   const hash = createHash('sha256').update(recipe).digest('hex').slice(0, 12);
   const rootfs = join(labDir(), `rootfs-${hash}`);
   if (existsSync(join(rootfs, READY_MARK))) return rootfs;
@@ -71,7 +71,7 @@ export async function ensureRootfs(log: (line: string) => void = () => {}, suite
     await unmountBelow(building);
     throw new ExternalError(`building the lab image failed (debootstrap exit ${debootstrap.code}); see ${join(building, 'debootstrap', 'debootstrap.log')}: ${debootstrap.stderr.trim().split('\n').slice(-3).join(' ')}`);
   }
-  await configureRootfs(building, publicKey, suite);
+  await configureRootfs(building, publicKey);
   await writeFile(join(building, READY_MARK), recipe);
   await rename(building, rootfs);
   return rootfs;
@@ -86,12 +86,13 @@ async function unmountBelow(dir: string): Promise<void> {
   for (const path of mounts.sort((a, b) => b.length - a.length)) await runLocalChecked('umount', ['-l', path]);
 }
 
-async function configureRootfs(root: string, publicKey: string, suite: LabSuite): Promise<void> {
+async function configureRootfs(root: string, publicKey: string): Promise<void> {
   const chroot = (...args: string[]) => runLocalChecked('chroot', [root, ...args]);
-  if (suite === 'trixie') {
-    // In a Debian 13 container, pam_systemd at SSH login waits on the user manager (user@0), which does not
-    // come up under nspawn here: sshd-session blocks in the session request, answers no keepalive, and the
-    // session dies after a minute (seen in the lab only, at random). Lab logins skip the logind session.
+  {
+    // Under nspawn here, pam_systemd at SSH login can wait on the user manager (user@0), which does not come
+    // up: sshd blocks in the session request, answers no keepalive, and the session dies after a minute (on
+    // Debian 13 at random in most runs, on Debian 12 seen once with six logins at once). Lab logins skip the
+    // logind session; nothing fleet does needs one.
     const commonSession = join(root, 'etc/pam.d/common-session');
     await writeFile(commonSession, (await readFile(commonSession, 'utf8')).split('\n').filter((line) => !line.includes('pam_systemd.so')).join('\n'));
   }
