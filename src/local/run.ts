@@ -18,7 +18,8 @@ export function runLocal(file: string, args: string[], options: { input?: string
         resolve({ code, stdout, stderr: stderr || (error && !stderr ? String(error.message) : '') });
       },
     );
-    if (options.input !== undefined) child.stdin?.end(options.input);
+    // Always closed: a program that would ask a question (ssh-keygen's "Overwrite?") reads end of file, never waits for good.
+    child.stdin?.end(options.input ?? '');
   });
 }
 
