@@ -19,7 +19,10 @@ export function runLocal(file: string, args: string[], options: { input?: string
       },
     );
     // Always closed: a program that would ask a question (ssh-keygen's "Overwrite?") reads end of file, never waits for good.
-    child.stdin?.end(options.input ?? '');
+    // A program that exits without reading its input closes the pipe first: that EPIPE is no failure of ours.
+    child.stdin?.on('error', () => {});
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
   });
 }
 

@@ -8,6 +8,10 @@ describe('runLocal', () => {
     expect(result).toEqual({ code: 0, stdout: 'got [] 1\n', stderr: '' });
   });
 
+  it('is not upset by a program that exits before reading the input it was given', async () => {
+    expect(await runLocal('true', [], { input: 'x'.repeat(1 << 20) })).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
   it('still passes the input it is given', async () => {
     expect((await runLocal('cat', [], { input: 'y\n' })).stdout).toBe('y\n');
   });
