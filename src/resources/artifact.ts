@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import { ArtifactCache } from '../artifacts/cache.ts';
-import { refusedDestination } from '../facts/path-state.ts';
+import { fileContentCommand, refusedDestination } from '../facts/path-state.ts';
 import { binaryStateCommand, parseBinaryState, writeRecordCommand } from '../facts/binary-state.ts';
 import { ExternalError } from '../errors.ts';
 import type { Connection } from '../connection/ssh.ts';
@@ -59,7 +59,7 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
     let archiveSha256 = spec.sha256?.[arch];
     if (!archiveSha256 && spec.checksumsUrl) {
       const checksumsUrl = spec.checksumsUrl.replaceAll('{arch}', arch);
-      archiveSha256 = (await asArtifactError(cache.checksums(checksumsUrl))).get(asset);
+      archiveSha256 = await asArtifactError(cache.checksumOf(checksumsUrl, asset));
       if (!archiveSha256) throw new HostError('artifact', `${checksumsUrl} lists no checksum for ${asset}`);
     }
     if (!archiveSha256) throw new HostError('artifact', `${spec.name}: no checksum for ${asset}; give checksums_url or sha256.${arch}`);
@@ -72,7 +72,7 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
     notify: spec.notify,
     facts: () => [
       { key: stateKey, command: binaryStateCommand(spec.dest, record) },
-      { key: `marker:${marker}`, command: `cat ${shellQuote(marker)} 2>/dev/null || true` },
+      { key: `marker:${marker}`, command: fileContentCommand(marker) },
     ],
     async plan(facts): Promise<Change> {
       const { arch, archiveSha256, url, member } = await source(facts);
@@ -81,7 +81,7 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
       if (refused) throw new HostError('artifact', refused);
       let expected: string | undefined;
       if (spec.fetch === 'controller') {
-        expected = (await asArtifactError(cache.binary(url, archiveSha256, member))).sha256;
+        expected = await asArtifactError(cache.unpackedSha256(url, archiveSha256, member));
       } else {
         const [installedFrom, installedSha] = (facts.raw.get(`marker:${marker}`) ?? '').trim().split(' ');
         if (installedFrom === archiveSha256) expected = installedSha;
@@ -173,7 +173,7 @@ function hostFetchScript(url: string, sha256: string, member: string, dest: stri
     unpack,
     installScript(`"$d/x/"${shellQuote(member)}`, dest),
     `mkdir -p ${MARKER_DIR}`,
-    `installed=$(sha256sum ${shellQuote(dest)} | cut -d' ' -f1)`,
+    `installed=$(sha256sum < ${shellQuote(dest)} | cut -d' ' -f1)`,
     `echo ${shellQuote(sha256)} "$installed" > ${shellQuote(marker)}`,
     writeRecordCommand(dest, record, '"$installed"'),
   ].join('\n');
