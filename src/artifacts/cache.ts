@@ -91,9 +91,10 @@ export class ArtifactCache {
   }
 
   /**
-   * The sha256 of one asset from its release's checksum file. A pinned release's checksum file does not
-   * change, so the copy kept from an earlier run answers without a download (a converged run then makes
-   * no request at all); only an asset that copy does not list fetches the file again.
+   * The sha256 of one asset from its release's checksum file, for planning. A pinned release's checksum
+   * file does not change, so the copy kept from an earlier run answers without a download (a converged
+   * run then makes no request at all); an asset that copy does not list fetches the file again.
+   * Installing uses checksums(), which always downloads it.
    */
   async checksumOf(url: string, asset: string): Promise<string | undefined> {
     const kept = await this.once(`kept sums ${url}`, () => readFile(this.checksumsPath(url), 'utf8').then(parseChecksums, () => new Map<string, string>()));

@@ -50,7 +50,9 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
   const stateKey = `binary:${spec.dest}`;
   let replaced = false;
 
-  const source = async (facts: Facts): Promise<Source> => {
+  // Planning may read the checksum file kept from an earlier run; installing reads it afresh, so an
+  // archive is never refused (nor accepted) on a copy that is out of date.
+  const source = async (facts: Facts, fresh = false): Promise<Source> => {
     const arch = facts.host.arch;
     if (spec.archs && !spec.archs.includes(arch)) throw new HostError('artifact', `${spec.name} publishes no release for ${facts.host.machine} (${arch}); it has ${spec.archs.join(', ')}`);
     const url = spec.url.replaceAll('{arch}', arch);
@@ -59,7 +61,7 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
     let archiveSha256 = spec.sha256?.[arch];
     if (!archiveSha256 && spec.checksumsUrl) {
       const checksumsUrl = spec.checksumsUrl.replaceAll('{arch}', arch);
-      archiveSha256 = await asArtifactError(cache.checksumOf(checksumsUrl, asset));
+      archiveSha256 = await asArtifactError(fresh ? cache.checksums(checksumsUrl).then((sums) => sums.get(asset)) : cache.checksumOf(checksumsUrl, asset));
       if (!archiveSha256) throw new HostError('artifact', `${checksumsUrl} lists no checksum for ${asset}`);
     }
     if (!archiveSha256) throw new HostError('artifact', `${spec.name}: no checksum for ${asset}; give checksums_url or sha256.${arch}`);
@@ -103,7 +105,7 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
       return writeRecordCommand(spec.dest, record, state.sha256, state.identity);
     },
     async apply(connection, _change, facts) {
-      const { url, member, archiveSha256 } = await source(facts);
+      const { url, member, archiveSha256 } = await source(facts, true);
       if (spec.fetch === 'controller') {
         const binary = await asArtifactError(cache.binary(url, archiveSha256, member));
         const prefix = `/tmp/.fleet-upload-${spec.name}-`;
