@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/connection/ssh.ts';
 import { convergeHost, type HostProgram } from '../../../src/engine/host-plan.ts';
+import { commandResource } from '../../../src/resources/command.ts';
 import { fileResource } from '../../../src/resources/file.ts';
 import { httpCheck } from '../../../src/resources/http-check.ts';
+import { packageResource } from '../../../src/resources/package.ts';
 import { serviceResource } from '../../../src/resources/service.ts';
 
 /**
@@ -15,6 +17,11 @@ function fakeHost(files: Record<string, string>, stopped: string[] = []) {
   const commands: string[] = [];
   const running = new Set<string>();
   const answer = (command: string): string => {
+    // A command's guards hold (creates: exists, unless: exits 0); the packages are installed.
+    if (command.includes('echo present; else echo absent')) return 'present\n';
+    if (command.includes('unless-exit:')) return '\nunless-exit:0\n';
+    if (command.includes('/etc/os-release')) return 'debian|12|\n';
+    if (command.includes('dpkg-query -W')) return '@dpkg\ntree install ok installed\nhello install ok installed\n@apt-lists\n';
     const service = /systemctl is-enabled '?([^' ]+)\.service/.exec(command);
     if (service) return `enabled|${stopped.includes(service[1]!) && !running.has(service[1]!) ? 'inactive' : 'active'}\n`;
     const path = /sha256sum '?([^' |]+)/.exec(command)?.[1];
@@ -63,6 +70,22 @@ describe('a converged host costs one command after connecting', () => {
       }
     });
   }
+
+  it('with command and package tasks too: their guards and package state are read in the same round trip', async () => {
+    const built = program(3);
+    built.program.resources.push(
+      { resource: commandResource({ run: { argv: ['/opt/app/setup'] }, creates: '/opt/app/.done', become: true, loginUser: 'deploy', timeoutSeconds: 600 }) },
+      { resource: commandResource({ run: { shell: 'make install' }, unless: 'grep -q x /etc/y', chdir: '/srv', become: false, loginUser: 'deploy', timeoutSeconds: 600 }) },
+      { resource: packageResource({ names: ['tree', 'hello'], state: 'present' }) },
+    );
+    for (const check of [false, true]) {
+      const { connection, commands } = fakeHost(built.files);
+      const changes = await convergeHost(connection, built.program, { check, diff: false }, () => {});
+      expect(changes.filter((change) => change.action !== 'same')).toEqual([]);
+      expect(changes.slice(6, 9).map((change) => change.reason)).toEqual(['/opt/app/.done exists (creates)', 'the unless test exited 0', 'installed (apt)']);
+      expect(commands, check ? 'check' : 'apply').toHaveLength(1);
+    }
+  });
 
   it('a host that changed runs more: the change, then a re-read that also makes the checks\' first attempts', async () => {
     const built = program(3);
