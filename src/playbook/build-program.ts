@@ -5,7 +5,7 @@ import type { ResolvedHost } from '../inventory/resolve.ts';
 import { normaliseSources } from '../firewall/sources.ts';
 import { unmetVarsCondition } from '../engine/conditions.ts';
 import { artifactResource } from '../resources/artifact.ts';
-import { commandResource } from '../resources/command.ts';
+import { commandResource, commandSummary } from '../resources/command.ts';
 import { directoryResource } from '../resources/directory.ts';
 import { fileResource } from '../resources/file.ts';
 import { firewallPortResource } from '../resources/firewall-port.ts';
@@ -150,7 +150,9 @@ async function buildTask(task: Task, where: string, host: ResolvedHost, inventor
   if (task.command) {
     const { argv, shell, ...spec } = render(task.command, 'command');
     const run = argv ? { argv } : { shell: shell! };
-    return { resource: commandResource({ run, creates: spec.creates, unless: spec.unless, chdir: spec.chdir, become: spec.become, loginUser: host.ssh.user, timeoutSeconds: spec.timeout, name: task.name, ...common }) };
+    // Named as written, before rendering: a value rendered into the command stays out of the recap and --json.
+    const name = task.name ?? commandSummary(task.command.argv ? { argv: task.command.argv } : { shell: task.command.shell! });
+    return { resource: commandResource({ run, creates: spec.creates, unless: spec.unless, chdir: spec.chdir, become: spec.become, loginUser: host.ssh.user, timeoutSeconds: spec.timeout, name, ...common }) };
   }
   if (task.package) {
     const spec = render(task.package, 'package');

@@ -14,6 +14,7 @@ export interface CommandSpec {
   /** Who `unless` runs as when become is false (the facts round trip runs as root). */
   loginUser: string;
   timeoutSeconds: number;
+  /** The recap's name: the task's name, or the command as the playbook wrote it (a rendered value may be a secret). */
   name?: string;
   tags?: string[];
   notify?: Notify[];
@@ -27,7 +28,7 @@ const UNLESS_EXIT = 'unless-exit:';
  * as Ansible's command module does. Check mode runs the guards only.
  */
 export function commandResource(spec: CommandSpec): Resource {
-  const id = `command ${spec.name ?? summarise(spec.run)}`;
+  const id = `command ${spec.name ?? commandSummary(spec.run)}`;
   const createsKey = `path-exists:${spec.creates}`;
   const unlessKey = `unless:${spec.become ? 'root' : spec.loginUser}:${spec.chdir ?? ''}:${spec.unless}`;
   let ran = false;
@@ -106,7 +107,7 @@ function asUser(user: string, command: string): string {
 }
 
 /** The recap's name for a command without a task name: its first line, shortened. */
-function summarise(run: CommandSpec['run']): string {
+export function commandSummary(run: CommandSpec['run']): string {
   const text = 'argv' in run ? run.argv.join(' ') : run.shell;
   const line = text.split('\n')[0]!.trim();
   return line.length > 60 || text.includes('\n') ? `${line.slice(0, 57)}...` : line;

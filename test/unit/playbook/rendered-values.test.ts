@@ -97,6 +97,11 @@ describe('command and package tasks: rendered values reach the shell as data, or
     expect(error).toContain(message);
   });
 
+  it('a command is named as written: a rendered value (a token, say) stays out of the recap', async () => {
+    const { program } = await build('  - command: { shell: "curl -H \'Authorization: {{vars.v}}\' https://example.com/hook" }\n', { v: 'Bearer s3cr3t' });
+    expect(program!.resources[0]!.resource.id).toBe("command curl -H 'Authorization: {{vars.v}}' https://example.com/hook");
+  });
+
   it('a task that when: vars rules out is not rendered, and is reported as skipped with why', async () => {
     const { program, error } = await build('  - package: { name: "{{vars.missing}}" }\n    when: { vars: { "app.enabled": true } }\n', { app: { enabled: false } });
     expect(error).toBeUndefined();
