@@ -24,8 +24,9 @@ const UNLESS_EXIT = 'unless-exit:';
 
 /**
  * An operator's command, kept idempotent by its guards (Ansible's `creates:`, Puppet's `unless`): it
- * runs when no guard says it is done. Without a guard it runs on every apply and reports a change,
- * as Ansible's command module does. Check mode runs the guards only.
+ * runs when no guard says it is done. Without a guard it runs on every apply and reports a change, and
+ * check mode says it would run, as Ansible's does (lib/ansible/modules/command.py: `changed` whenever it
+ * runs, "Command would have run if not in check mode"). Check mode runs the guards only.
  */
 export function commandResource(spec: CommandSpec): Resource {
   const id = `command ${spec.name ?? commandSummary(spec.run)}`;
