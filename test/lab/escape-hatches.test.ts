@@ -84,6 +84,12 @@ describe.skipIf(labUnavailable)('escape hatches: command and package tasks on re
     ]);
     expect(await onHost(0, 'cat /root/creates-marker /root/unless-marker /root/app.conf; ls /root/initialised 2>&1 || true')).toBe('ran\nran\nchanged by hand\nls: cannot access \'/root/initialised\': No such file or directory\n');
 
+    // The drift check plans the same way: drift, in words, and still nothing run.
+    const drift = await runFleet(['check', file, 'hatch']);
+    expect(drift.code, drift.stdout + drift.stderr).toBe(2);
+    expect(drift.stdout).toContain('hatch-a: drift command initialise the app: would run: /root/initialised does not exist\n');
+    expect(await onHost(0, 'cat /root/creates-marker /root/unless-marker')).toBe('ran\nran\n');
+
     const repaired = await apply(file);
     expect(changed(repaired.report)).toHaveLength(2);
     expect(await onHost(0, 'cat /root/creates-marker /root/unless-marker /root/app.conf')).toBe('ran\nran\nran\nran\nconfigured\n');
