@@ -41,12 +41,12 @@ export const PACKAGE_MANAGERS: Record<Exclude<PackageManager, 'none'>, ManagerCo
     refresh: shellCommand('apt-get', 'update', '-q'),
     staleLists: /Unable to locate package|has no installation candidate|Failed to fetch|404\s+Not Found/,
   },
-  // dnf refreshes expired metadata by itself.
+  // dnf refreshes expired metadata by itself; yum where there is no dnf (RHEL and CentOS 7, Amazon Linux 2).
   dnf: {
     query: 'rpm',
     name: RPM_NAME,
-    install: (names) => shellCommand('dnf', 'install', '-y', '-q', ...names),
-    remove: (names) => shellCommand('dnf', 'remove', '-y', '-q', ...names),
+    install: (names) => dnfOrYum('install', '-y', '-q', ...names),
+    remove: (names) => dnfOrYum('remove', '-y', '-q', ...names),
   },
   zypper: {
     query: 'rpm',
@@ -65,6 +65,10 @@ export const PACKAGE_MANAGERS: Record<Exclude<PackageManager, 'none'>, ManagerCo
     staleLists: /unable to select packages|no such package/,
   },
 };
+
+function dnfOrYum(...args: string[]): string {
+  return `if command -v dnf >/dev/null 2>&1; then ${shellCommand('dnf', ...args)}; else ${shellCommand('yum', ...args)}; fi`;
+}
 
 /** Hosts (by their run's session) whose lists were refreshed in this run: at most once each. */
 const refreshed = new WeakSet<Connection>();

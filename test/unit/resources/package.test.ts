@@ -49,8 +49,8 @@ describe('package manager command lines (only apt runs on the lab hosts)', () =>
       "DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold tree libfoo+2",
     );
     expect(PACKAGE_MANAGERS.apt.remove(['tree'])).toBe('DEBIAN_FRONTEND=noninteractive apt-get remove -y -q -o DPkg::Lock::Timeout=120 tree');
-    expect(PACKAGE_MANAGERS.dnf.install(['tree'])).toBe('dnf install -y -q tree');
-    expect(PACKAGE_MANAGERS.dnf.remove(['tree'])).toBe('dnf remove -y -q tree');
+    expect(PACKAGE_MANAGERS.dnf.install(['tree'])).toBe('if command -v dnf >/dev/null 2>&1; then dnf install -y -q tree; else yum install -y -q tree; fi');
+    expect(PACKAGE_MANAGERS.dnf.remove(['tree'])).toBe('if command -v dnf >/dev/null 2>&1; then dnf remove -y -q tree; else yum remove -y -q tree; fi');
     expect(PACKAGE_MANAGERS.zypper.install(['tree'])).toBe('zypper --non-interactive install --no-recommends tree');
     expect(PACKAGE_MANAGERS.zypper.remove(['tree'])).toBe('zypper --non-interactive remove tree');
     expect(PACKAGE_MANAGERS.apk.install(['tree'])).toBe('apk add -q tree');
