@@ -172,11 +172,14 @@ describe.skipIf(labUnavailable)('escape hatches: command and package tasks on re
 
     it('installs tree; a second apply changes nothing in one command; check after dpkg -r says it would install; absent removes it', async (context) => {
       if (!repository) context.skip(`${debs}/Packages is missing: run scripts/setup.sh`);
-      const playbook = (state: string) => `tasks:\n  - package: { name: tree, state: ${state} }\n    when: { package_manager: apt, os_family: debian }\n`;
+      const playbook = (state: string) =>
+        `tasks:\n  - package: { name: tree, state: ${state} }\n    when: { package_manager: apt, os_family: debian }\n  - package: { name: tree-rpm-only }\n    when: { os_family: redhat }\n`;
       const { dir, file } = await setUp(playbook('present'), { only: 0 });
       const first = await apply(file);
       expect(first.code, JSON.stringify(first.report)).toBe(0);
       expect(changed(first.report)).toEqual(['create package tree: not installed: tree (apt)']);
+      // The family comes from the real host's os-release.
+      expect(host(first.report, 'hatch-a').result!.changes[1]).toEqual({ resource: 'package tree-rpm-only', action: 'skip', reason: 'when os_family is redhat (host: debian)' });
       expect(await onHost(0, 'tree --version')).toMatch(/^tree v2\.1\.0/);
       // The stale lists did not know the repository: the failed install was followed by one apt-get update.
       expect(requests.filter((path) => path.endsWith('Packages'))).toHaveLength(1);
