@@ -260,10 +260,7 @@ export class Connection {
   /** Like exec, but a non-zero exit is a HostError naming the step, the exit code and the last lines of stderr. */
   async execChecked(step: string, command: string, options: ExecOptions = {}): Promise<string> {
     const result = await this.exec(command, { name: step, ...options });
-    if (result.code !== 0) {
-      const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
-      throw new HostError('command', `${step}: exit code ${result.code}${tail ? `: ${tail}` : ''}`);
-    }
+    if (result.code !== 0) throw stepFailure(step, result);
     return result.stdout;
   }
 
@@ -334,6 +331,12 @@ export class Connection {
     this.close();
     this.jump?.abandon();
   }
+}
+
+/** A failed step: its name, the exit code and the last lines of stderr. */
+export function stepFailure(step: string, result: ExecResult): HostError {
+  const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
+  return new HostError('command', `${step}: exit code ${result.code}${tail ? `: ${tail}` : ''}`);
 }
 
 /**

@@ -22,6 +22,11 @@ export function fakeHost(state: FakeHostState = {}) {
   const files = state.files ?? {};
   const isStopped = (unit: string) => (state.stopped ?? []).includes(unit.replace(/\.service$/, '')) && !running.has(unit.replace(/\.service$/, ''));
   const answer = (command: string): string => {
+    // A command's guards hold (creates: exists, unless: exits 0); the packages are installed.
+    if (command.includes('echo present; else echo absent')) return 'present\n';
+    if (command.includes('unless-exit:')) return '\nunless-exit:0\n';
+    if (command.includes('/etc/os-release')) return 'debian|12|\n';
+    if (command.includes('dpkg-query -W')) return '@dpkg\ntree install ok installed\nhello install ok installed\n@apt-lists\n';
     const units = /^systemctl show -p Names .* -- (.*) 2>\/dev\/null/m.exec(command);
     if (units) return words(units[1]!).map((unit) => `Names=${unit}\nActiveState=${isStopped(unit) ? 'inactive' : 'active'}\nUnitFileState=enabled\n`).join('\n');
     const paths = /^set -- (.*)\nstat -c/m.exec(command);

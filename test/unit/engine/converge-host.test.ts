@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { convergeHost, type HostProgram } from '../../../src/engine/host-plan.ts';
+import { commandResource } from '../../../src/resources/command.ts';
 import { fileResource } from '../../../src/resources/file.ts';
 import { httpCheck } from '../../../src/resources/http-check.ts';
+import { packageResource } from '../../../src/resources/package.ts';
 import { serviceResource } from '../../../src/resources/service.ts';
 import { fakeHost } from '../../helpers/fake-host.ts';
 
@@ -31,6 +33,22 @@ describe('a converged host costs one command after connecting', () => {
       }
     });
   }
+
+  it('with command and package tasks too: their guards and package state are read in the same round trip', async () => {
+    const built = program(3);
+    built.program.resources.push(
+      { resource: commandResource({ run: { argv: ['/opt/app/setup'] }, creates: '/opt/app/.done', become: true, loginUser: 'deploy', timeoutSeconds: 600 }) },
+      { resource: commandResource({ run: { shell: 'make install' }, unless: 'grep -q x /etc/y', chdir: '/srv', become: false, loginUser: 'deploy', timeoutSeconds: 600 }) },
+      { resource: packageResource({ names: ['tree', 'hello'], state: 'present' }) },
+    );
+    for (const check of [false, true]) {
+      const { connection, commands } = fakeHost({ files: built.files });
+      const changes = await convergeHost(connection, built.program, { check, diff: false }, () => {});
+      expect(changes.filter((change) => change.action !== 'same')).toEqual([]);
+      expect(changes.slice(6, 9).map((change) => change.reason)).toEqual(['/opt/app/.done exists (creates)', 'the unless test exited 0', 'installed (apt)']);
+      expect(commands, check ? 'check' : 'apply').toHaveLength(1);
+    }
+  });
 
   it('a host that changed runs more: the change, then a re-read that also makes the checks\' first attempts', async () => {
     const built = program(3);
