@@ -1,4 +1,5 @@
 import type { HostOutcome } from '../engine/events.ts';
+import { Connection, type OpenOptions } from '../connection/ssh.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
 import { registerWithPrometheus, type ServerResult } from '../register/register.ts';
 import { nodeExporterScrapeAuth } from '../register/scrape-auth.ts';
@@ -26,6 +27,40 @@ export interface RegistrationRun {
   diff: boolean;
   forks: number;
   passwords: ReadonlyMap<string, string>;
+  /** Sessions to the servers opened while the hosts ran (see openServersEarly). */
+  early?: EarlySessions;
+}
+
+export interface EarlySessions {
+  connect: (host: ResolvedHost, options: OpenOptions) => Promise<Connection>;
+  /** Closes the sessions the registration did not take (it did not run, or skipped a server). */
+  closeUnused(): void;
+}
+
+/**
+ * Starts the SSH sessions to the Prometheus servers while the hosts are still running, so the
+ * registration does not begin with a handshake: in a converged fleet's apply, that handshake was one
+ * of the few things left between the last host and the end of the run.
+ */
+export function openServersEarly(loaded: LoadedHosts, passwords: ReadonlyMap<string, string>): EarlySessions {
+  const openOptions = becomeOpenOptions(passwords);
+  const sessions = new Map<string, { opening: Promise<Connection>; taken: boolean }>(loaded.prometheusServers.map((host) => {
+    const opening = Connection.open(host.ssh, { label: host.name, ...openOptions(host) });
+    // A failure is reported by the registration, when it takes the session.
+    opening.catch(() => {});
+    return [host.name, { opening, taken: false }];
+  }));
+  return {
+    connect(host, options) {
+      const session = sessions.get(host.name);
+      if (!session || session.taken) return Connection.open(host.ssh, options);
+      session.taken = true;
+      return session.opening;
+    },
+    closeUnused() {
+      for (const session of sessions.values()) if (!session.taken) session.opening.then((connection) => connection.close(), () => {});
+    },
+  };
 }
 
 /** The hosts a run connects to: the given ones, plus the Prometheus servers when it registers. */
@@ -73,6 +108,7 @@ export async function runRegistration(loaded: LoadedHosts, run: RegistrationRun)
     forks: run.forks,
     emit: progress.sink,
     openOptions: becomeOpenOptions(run.passwords),
+    connect: run.early?.connect,
   });
   progress.stop();
   return outcomes;

@@ -64,6 +64,8 @@ export interface RegisterOptions {
   forks: number;
   emit: EventSink;
   openOptions: (host: ResolvedHost) => OpenOptions;
+  /** Opens a server's session another way (a session opened while the hosts ran). */
+  connect?: (host: ResolvedHost, openOptions: OpenOptions) => Promise<Connection>;
 }
 
 export function prometheusUrl(server: PrometheusSettings['servers'][number], host: ResolvedHost): string {
@@ -137,7 +139,7 @@ export async function registerWithPrometheus(servers: readonly ResolvedHost[], o
       }
       return { status: changes.some(isChange) || result.reloaded ? 'changed' : 'ok', result };
     },
-    { forks: options.forks, emit: options.emit, openOptions: options.openOptions },
+    { forks: options.forks, emit: options.emit, openOptions: options.openOptions, connect: options.connect },
   );
 }
 

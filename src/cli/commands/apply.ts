@@ -60,7 +60,7 @@ export function registerApply(program: Command): void {
     // Loaded when the command runs, not at start-up (see main.ts).
     const { loadHosts } = await import('../load-hosts.ts');
     const { buildPrograms, convergeHosts } = await import('../converge.ts');
-    const { checkRegistrationInputs, renderRegistration, runRegistration, withPrometheusServers } = await import('../registration.ts');
+    const { checkRegistrationInputs, openServersEarly, renderRegistration, runRegistration, withPrometheusServers } = await import('../registration.ts');
     const { renderChanges } = await import('../render-changes.ts');
     const { describeRetry, writeRetryFile } = await import('../retry-file.ts');
     const loaded = await loadHosts(inventoryFile, { limit: options.limit, shard: options.shard, extraVars: options.extraVars });
@@ -74,9 +74,11 @@ export function registerApply(program: Command): void {
     const passwords = await collectBecomePasswords(withPrometheusServers(hosts, loaded, register));
     const interruption = watchInterruptions();
     const run = { check: options.check === true, diff: options.diff === true, verifyHashes: options.verifyHashes === true, forks: options.forks, passwords, serial: options.serial, maxFailPercent: options.maxFailPercent, signal: interruption.signal };
+    const early = register ? openServersEarly(loaded, passwords) : undefined;
     const outcomes = await convergeHosts(hosts, programs, run);
     const healthy = succeededHosts(hosts, outcomes);
-    const registration = register && !interruption.signal.aborted ? await runRegistration(loaded, { ...run, pruneShardFiles: options.pruneShardFiles === true, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
+    const registration = register && !interruption.signal.aborted ? await runRegistration(loaded, { ...run, early, pruneShardFiles: options.pruneShardFiles === true, awaited: healthy, changed: outcomes.filter((outcome) => outcome.status === 'changed').map((outcome) => outcome.host) }) : [];
+    early?.closeUnused();
     const retry = await writeRetryFile(inventoryFile, options, [...outcomes, ...registration], loaded.all.map((host) => host.name));
 
     if (options.json) {
