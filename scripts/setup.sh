@@ -14,7 +14,8 @@ export DEBIAN_FRONTEND=noninteractive
 missing=()
 # tmux: the password prompt is tested in a real terminal (test/lab/prompt.test.ts).
 # zsh and fish: the completion tests check their scripts with the real shells.
-for pkg in debootstrap systemd-container openssh-client iproute2 procps prometheus prometheus-node-exporter tmux zsh fish; do
+# tinyproxy: the proxy between the controller (or a host) and the release mirror (test/lab/proxy.test.ts).
+for pkg in debootstrap systemd-container openssh-client iproute2 procps prometheus prometheus-node-exporter tmux zsh fish tinyproxy; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
