@@ -57,9 +57,14 @@ export function doasNopassCommand(bounded: string, ok: string): string {
 /** ssh2's PTY request: no echo, no output processing (modes as in RFC 4254 section 8). */
 export const BECOME_PTY: PseudoTtyOptions = { term: 'dumb', rows: 24, cols: 200, modes: { ECHO: 0, ECHOE: 0, ECHOK: 0, ECHONL: 0, OPOST: 0, ONLCR: 0 } };
 
-/** su's and doas's prompts end with a colon in every language they speak ("Password: ", "doas (u@h) password: "). */
-export function endsWithPrompt(text: string): boolean {
-  return text.trim() !== '' && /[:：]\s*$/.test(text);
+/**
+ * su's and doas's prompts end with a colon in every language they speak ("Password: ", "doas (u@h) password: ").
+ * Their error lines start with their name and a colon, which can arrive on its own ("su: ", then
+ * "Authentication failure"): that is not a prompt.
+ */
+export function endsWithPrompt(text: string, method?: BecomeMethod): boolean {
+  const line = text.split(/[\r\n]/).at(-1) ?? '';
+  return line.trim() !== '' && /[:：]\s*$/.test(line) && line.trim() !== `${method}:`;
 }
 
 export interface TerminalOutput {
@@ -87,7 +92,7 @@ export function splitTerminalOutput(output: string, markers: TerminalMarkers): T
 export function becomeRefusal(method: BecomeMethod, said: string, prompts: readonly string[]): string {
   let text = said;
   for (const prompt of prompts) text = text.replace(prompt, '\n');
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line && !endsWithPrompt(line));
+  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line && !endsWithPrompt(line, method));
   const last = (lines.at(-1) ?? '').replace(new RegExp(`^${method}:\\s*`), '');
   return last ? last.charAt(0).toLowerCase() + last.slice(1) : '';
 }

@@ -268,7 +268,7 @@ export class Connection {
         return;
       }
       const pending = seen.slice(prompts.reduce((at, prompt) => seen.indexOf(prompt, at) + prompt.length, 0));
-      if (!endsWithPrompt(pending)) return;
+      if (!endsWithPrompt(pending, method)) return;
       if (password === undefined) return fail(this.becomeFailure(method, `${method} asked for a password and none was given`, ` (set become.password_env or become.password_prompt: ${owner})`));
       if (prompts.length > 0) return fail(this.becomeFailure(method, 'authentication failure (asked for the password again)', ` (check ${owner})`));
       prompts.push(pending);

@@ -33,6 +33,10 @@ describe('su and doas on a PTY', () => {
     expect(endsWithPrompt('密码：')).toBe(true);
     expect(endsWithPrompt('')).toBe(false);
     expect(endsWithPrompt('su: Authentication failure\n')).toBe(false);
+    // su writes its name before the message, sometimes in a packet of its own.
+    expect(endsWithPrompt('Password: \nsu: ', 'su')).toBe(false);
+    expect(endsWithPrompt('\ndoas: ', 'doas')).toBe(false);
+    expect(endsWithPrompt('Password: \nPassword: ', 'su')).toBe(true);
   });
 
   it('runs the command with its streams in files and prints them between the markers (checked with a real sh)', () => {
