@@ -16,12 +16,15 @@ const ROOT_FILE_PLAYBOOK = `tasks:
 `;
 
 describe.skipIf(labUnavailable)('become.method su and doas on a lab host', () => {
-  const hosts = useLabHosts([{ name: 'become-a', index: 155 }]);
+  const hosts = useLabHosts([
+    { name: 'become-a', index: 155 },
+    { name: 'become-13', index: 156, suite: 'trixie' },
+  ]);
   const mirror = useLabMirror();
 
   /** An inventory that logs in as `user` and becomes root with `become` (YAML flow mapping). */
-  const inventory = async (user: string, become: string) => {
-    const { dir, file } = await writeLabInventory(hosts, `        ssh: { user: ${user} }\n        become: ${become}\n`, { mirrorUrl: mirror.url });
+  const inventory = async (user: string, become: string, host = hosts[0]!) => {
+    const { dir, file } = await writeLabInventory([host], `        ssh: { user: ${user} }\n        become: ${become}\n`, { mirrorUrl: mirror.url });
     await writeFile(join(dir, 'root-file.yaml'), ROOT_FILE_PLAYBOOK);
     return { dir, file, playbook: join(dir, 'root-file.yaml') };
   };
@@ -88,6 +91,19 @@ describe.skipIf(labUnavailable)('become.method su and doas on a lab host', () =>
       expect(host.error?.kind).toBe('become');
       expect(host.error?.message).toMatch(new RegExp(`become \\(${method}\\) failed on become-a: authentication fail`));
       for (const output of [run.stdout, run.stderr, await readFile(log, 'utf8')]) expect(output).not.toContain(wrong);
+    }
+  });
+
+  it('Debian 13: su and doas with passwords write a root-only file', async () => {
+    for (const [user, become, env] of [
+      [LAB_ACCOUNTS.suUser, '{ method: su, password_env: FLEET_BECOME_PASSWORD }', { FLEET_BECOME_PASSWORD: LAB_ACCOUNTS.rootPassword }],
+      [LAB_ACCOUNTS.doasUser, '{ method: doas, password_env: FLEET_BECOME_PASSWORD }', { FLEET_BECOME_PASSWORD: LAB_ACCOUNTS.doasPassword }],
+    ] as const) {
+      await onLabHost(hosts[1]!, 'rm -f /root/fleet-become.txt');
+      const { file, playbook } = await inventory(user, become, hosts[1]!);
+      const run = await runFleet(['apply', file, playbook, '--json'], env);
+      expect(run.code, `${user}: ${run.stdout}${run.stderr}`).toBe(0);
+      expect(await onLabHost(hosts[1]!, 'stat -c "%U %a" /root/fleet-become.txt; . /etc/os-release; echo $VERSION_ID')).toBe('root 600\n13\n');
     }
   });
 
