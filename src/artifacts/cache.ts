@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -8,6 +8,7 @@ import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { ExternalError } from '../errors.ts';
+import { writeFileAtomically } from '../local/write-atomic.ts';
 import { parseChecksums } from './checksums.ts';
 import { fetchAndRead } from './http-get.ts';
 import { unzipMember } from './unzip-member.ts';
@@ -73,11 +74,40 @@ export class ArtifactCache {
     return this.pending.get(key) as Promise<T>;
   }
 
-  /** The checksum file of a release, by asset name. */
+  /** The checksum file of a release, by asset name, downloaded now (and kept for checksumOf). */
   checksums(url: string): Promise<Map<string, string>> {
     return this.once(`sums ${url}`, async () => {
-      return parseChecksums(await fetchAndRead(url, `the checksum file ${url}`, (body) => text(body)));
+      const sums = await fetchAndRead(url, `the checksum file ${url}`, (body) => text(body));
+      await writeAtomically(this.checksumsPath(url), sums);
+      return parseChecksums(sums);
     });
+  }
+
+  /**
+   * The sha256 of one asset from its release's checksum file, for planning. A pinned release's checksum
+   * file does not change, so the copy kept from an earlier run answers without a download (a converged
+   * run then makes no request at all); an asset that copy does not list fetches the file again.
+   * Installing uses checksums(), which always downloads it.
+   */
+  async checksumOf(url: string, asset: string): Promise<string | undefined> {
+    const kept = await this.once(`kept sums ${url}`, () => readFile(this.checksumsPath(url), 'utf8').then(parseChecksums, () => new Map<string, string>()));
+    return kept.get(asset) ?? (await this.checksums(url)).get(asset);
+  }
+
+  private checksumsPath(url: string): string {
+    return join(this.dir, 'checksums', `${createHash('sha256').update(url).digest('hex')}.txt`);
+  }
+
+  /**
+   * The sha256 of `member` as unpacked from the archive with this sha256 by an earlier run, without
+   * reading the archive or the binary: the record is written only after both were verified, and an
+   * archive's content never changes under its hash. Planning needs no more; installing still goes
+   * through binary(), which checks the copy it uploads. Unknown until the archive was unpacked once.
+   */
+  async unpackedSha256(url: string, sha256: string, member: string): Promise<string> {
+    const marker = `${join(this.dir, sha256, 'unpacked', member)}.sha256`;
+    const recorded = (await readFile(marker, 'utf8').catch(() => '')).trim();
+    return /^[0-9a-f]{64}$/.test(recorded) ? recorded : (await this.binary(url, sha256, member)).sha256;
   }
 
   /** The archive, downloaded if absent and verified against `sha256` before anything reads it. */
@@ -124,13 +154,17 @@ export class ArtifactCache {
         }
         const binarySha = await sha256File(unpacked);
         await rename(unpacked, path);
-        const partialMarker = `${marker}.part-${randomBytes(4).toString('hex')}`;
-        await writeFile(partialMarker, `${binarySha}\n`);
-        await rename(partialMarker, marker);
+        await writeAtomically(marker, `${binarySha}\n`);
         return { path, sha256: binarySha };
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
     });
   }
+}
+
+/** Controllers sharing the cache (sharded runs on one machine) never read half a file. */
+async function writeAtomically(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomically(path, content);
 }

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeSSH } from 'node-ssh';
+import pLimit from 'p-limit';
 import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import type { SshTarget } from '../inventory/resolve.ts';
 import type { BecomeMethod } from '../inventory/schema.ts';
@@ -57,6 +58,13 @@ export interface ConnectionUsage {
  * lab host in 4.0-5.3 s; these chunks in 1.8-3.2 s.
  */
 const UPLOAD_CHUNKS = { chunkSize: 252 * 1024, concurrency: 16 };
+
+/**
+ * Binaries uploaded at once, from all hosts: each upload holds its chunks in flight (4 MiB), and fifty
+ * hosts taking a release at the same time made a cold apply's peak RSS 433 MB. A few uploads at once
+ * already keep the controller's link (and, in the lab, its cores) busy.
+ */
+const uploadsAtOnce = pLimit(8);
 
 // Printed by the shell that sudo starts: its absence on stderr means sudo itself refused.
 const SUDO_OK = '__fleet_sudo_ok__';
@@ -354,10 +362,7 @@ export class Connection {
   /** Like exec, but a non-zero exit is a HostError naming the step, the exit code and the last lines of stderr. */
   async execChecked(step: string, command: string, options: ExecOptions = {}): Promise<string> {
     const result = await this.exec(command, { name: step, ...options });
-    if (result.code !== 0) {
-      const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
-      throw new HostError('command', `${step}: exit code ${result.code}${tail ? `: ${tail}` : ''}`);
-    }
+    if (result.code !== 0) throw stepFailure(step, result);
     return result.stdout;
   }
 
@@ -370,7 +375,7 @@ export class Connection {
   /** Copies a local file (a release binary) without reading it into memory; same guarantees as upload. */
   async uploadFile(localPath: string, remotePath: string, mode = 0o600): Promise<void> {
     this.usage.uploadedBytes += (await stat(localPath)).size;
-    await this.traceUpload(remotePath, () => this.withSftpUntilClosed(remotePath, (sftp, done, progress) => sftp.fastPut(localPath, remotePath, { mode, ...UPLOAD_CHUNKS, step: progress }, done)));
+    await uploadsAtOnce(() => this.traceUpload(remotePath, () => this.withSftpUntilClosed(remotePath, (sftp, done, progress) => sftp.fastPut(localPath, remotePath, { mode, ...UPLOAD_CHUNKS, step: progress }, done))));
   }
 
   private async traceUpload(remotePath: string, transfer: () => Promise<void>): Promise<void> {
@@ -428,6 +433,12 @@ export class Connection {
     this.close();
     this.jump?.abandon();
   }
+}
+
+/** A failed step: its name, the exit code and the last lines of stderr. */
+export function stepFailure(step: string, result: ExecResult): HostError {
+  const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
+  return new HostError('command', `${step}: exit code ${result.code}${tail ? `: ${tail}` : ''}`);
 }
 
 /**

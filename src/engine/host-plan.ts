@@ -1,7 +1,6 @@
 import { HostError } from '../connection/errors.ts';
-import { runInOneRoundTrip } from '../connection/one-round-trip.ts';
 import type { Connection } from '../connection/ssh.ts';
-import { gatherFacts } from '../facts/gather.ts';
+import { gatherFacts, readInOneRoundTrip } from '../facts/gather.ts';
 import { HOST_FACTS, parseHostFacts } from '../facts/host-facts.ts';
 import type { ArtifactResource } from '../resources/artifact.ts';
 import type { Verification } from '../resources/http-check.ts';
@@ -32,7 +31,7 @@ export async function planHost(connection: Connection, program: HostProgram, opt
   const probeKey = (index: number) => `probe:${index}`;
   const raw = await gatherFacts(connection, [
     // Probes first: the round trip's exit status is its last command's, and a probe may fail.
-    ...probed.map(({ check }, index) => ({ key: probeKey(index), command: check.firstAttempt!.command })),
+    ...probed.map(({ check }, index): FactRequest => ({ key: probeKey(index), ...check.firstAttempt!.source })),
     ...HOST_FACTS,
     ...program.resources.flatMap(({ resource }) => resource.facts()),
     ...(options.extraFacts ?? []),
@@ -202,12 +201,12 @@ export async function runChecks(connection: Connection, program: HostProgram, fa
     }
   } else if (batch.length > 1) {
     report('checks');
-    const outputs = await runInOneRoundTrip(
-      batch.map(({ check }) => check.firstAttempt!.command),
+    const outputs = await readInOneRoundTrip(
+      batch.map(({ check }, index) => ({ key: String(index), ...check.firstAttempt!.source })),
       async (script) => (await connection.exec(script)).stdout,
     );
     batch.forEach(({ check }, index) => {
-      const change = check.firstAttempt!.judge(outputs[index]!);
+      const change = check.firstAttempt!.judge(outputs.get(String(index)) ?? '');
       if (change) settled.set(check, change);
     });
   }

@@ -1,3 +1,4 @@
+import { fileContentCommand } from '../facts/path-state.ts';
 import { shellQuote } from '../connection/quote.ts';
 import type { FactRequest, Notify } from '../resources/types.ts';
 
@@ -20,7 +21,7 @@ function recordPath(service: string): string {
 }
 
 export function pendingFact(service: string): FactRequest {
-  return { key: `pending:${service}`, command: `cat ${shellQuote(recordPath(service))} 2>/dev/null || true` };
+  return { key: `pending:${service}`, command: fileContentCommand(recordPath(service)) };
 }
 
 /** The record's one line: `restart|reload <resources>`; anything else reads as no record. */

@@ -18,21 +18,27 @@ export interface BinaryState extends PathState {
   identity?: string;
 }
 
-/** One line: `absent`, or `type|mode|owner|group|sha256|record-or-content-or-dir|identity`. */
+/**
+ * One line: `absent`, or `type|mode|owner|group|sha256|record-or-content-or-dir|identity`. One `stat`
+ * prints both the state and the identity, and the shell reads the record itself, so a binary whose
+ * record matches starts one program.
+ */
 export function binaryStateCommand(path: string, record: string): string {
   const p = shellQuote(path);
   const r = shellQuote(record);
   return [
     `if [ -e ${p} ] || [ -L ${p} ]; then`,
-    `  sum=; how=; id=;`,
+    `  sum=; how=; id=; rec=;`,
+    `  st=$(stat -c ${shellQuote(`%F|%a|%U|%G|${IDENTITY_FORMAT}`)} ${p})`,
     `  if [ -f ${p} ]; then`,
-    `    id=$(stat -c ${shellQuote(IDENTITY_FORMAT)} ${p}); rec=$(cat ${r} 2>/dev/null || true)`,
+    // The identity is what follows the fourth "|" (type, mode, owner and group hold none).
+    `    id=\${st#*|*|*|*|}; IFS= read -r rec 2>/dev/null <${r} || true`,
     `    if [ -z "\${fleet_verify_hashes:-}" ] && [ -n "$rec" ] && [ "\${rec% *}" = "$id" ]; then sum=\${rec##* }; how=record;`,
-    `    else sum=$(sha256sum ${p} | cut -d' ' -f1); how=content; fi`,
+    `    else sum=$(sha256sum < ${p} | cut -d' ' -f1); how=content; fi`,
     `  fi`,
     // A directory (or a link to one) where the binary should be: refused by the plan, never written into.
     `  [ -d ${p} ] && how=dir`,
-    `  printf '%s|%s|%s|%s\\n' "$(stat -c '%F|%a|%U|%G' ${p})" "$sum" "$how" "$id"`,
+    `  printf '%s|%s|%s|%s\\n' "\${st%%"|\${st#*|*|*|*|}"}" "$sum" "$how" "$id"`,
     `else echo absent; fi`,
   ].join('\n');
 }

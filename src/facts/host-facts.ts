@@ -1,9 +1,13 @@
 import type { FactRequest } from '../resources/types.ts';
 import { detectFirewall, FIREWALL_FACTS, type FirewallState } from '../firewall/detect.ts';
+import { osFamily, packageManagerOf, type OsFamily, type PackageManager } from './os-family.ts';
 
 /** What playbooks may branch on (`when:`) and what resources need to pick an archive or a firewall. */
 export interface HostFacts {
-  os: { id: string; version: string };
+  /** os-release's ID, VERSION_ID and ID_LIKE, and the family they make (debian, redhat, suse, alpine). */
+  os: { id: string; version: string; like: string[]; family: OsFamily };
+  /** Chosen from the family: apt, dnf, zypper, apk, or none. */
+  packageManager: PackageManager;
   /** Go's name for the CPU, as release assets use it: amd64, arm64, armv7, armv6, armv5, 386, riscv64. */
   arch: string;
   /** `uname -m`, as the kernel says it. */
@@ -23,17 +27,20 @@ export function goArch(machine: string): string {
 }
 
 export const HOST_FACTS: FactRequest[] = [
-  { key: 'host:os', command: '. /etc/os-release 2>/dev/null; echo "${ID:-unknown}|${VERSION_ID:-}"' },
+  { key: 'host:os', command: '. /etc/os-release 2>/dev/null; echo "${ID:-unknown}|${VERSION_ID:-}|${ID_LIKE:-}"' },
   { key: 'host:machine', command: 'uname -m' },
   { key: 'host:init', command: '[ -d /run/systemd/system ] && echo systemd || echo other' },
   ...FIREWALL_FACTS,
 ];
 
 export function parseHostFacts(facts: ReadonlyMap<string, string>): HostFacts {
-  const [id = 'unknown', version = ''] = (facts.get('host:os') ?? '').trim().split('|');
+  const [id = 'unknown', version = '', likeText = ''] = (facts.get('host:os') ?? '').trim().split('|');
+  const like = likeText.split(/\s+/).filter(Boolean);
+  const family = osFamily(id, like);
   const machine = (facts.get('host:machine') ?? '').trim();
   return {
-    os: { id, version },
+    os: { id, version, like, family },
+    packageManager: packageManagerOf(family),
     arch: goArch(machine),
     machine,
     init: (facts.get('host:init') ?? '').trim() === 'systemd' ? 'systemd' : 'other',

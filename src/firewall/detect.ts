@@ -19,11 +19,11 @@ export interface FirewallState {
 export const FIREWALL_FACTS: FactRequest[] = [
   {
     key: 'fw:ufw',
-    command: "if [ -f /etc/ufw/ufw.conf ] && command -v ufw >/dev/null; then grep -h '^ENABLED=' /etc/ufw/ufw.conf; grep -h '^### tuple ###' /etc/ufw/user.rules /etc/ufw/user6.rules 2>/dev/null || true; else echo missing; fi",
+    command: "if [ -f /etc/ufw/ufw.conf ] && command -v ufw >/dev/null; then grep -h -e '^ENABLED=' -e '^### tuple ###' /etc/ufw/ufw.conf /etc/ufw/user.rules /etc/ufw/user6.rules 2>/dev/null || true; else echo missing; fi",
   },
   {
     key: 'fw:firewalld',
-    command: 'if systemctl is-active --quiet firewalld.service 2>/dev/null && command -v firewall-cmd >/dev/null; then echo running; firewall-cmd --list-all; else echo missing; fi',
+    command: 'if command -v firewall-cmd >/dev/null && systemctl is-active --quiet firewalld.service 2>/dev/null; then echo running; firewall-cmd --list-all; else echo missing; fi',
   },
   { key: 'fw:nft', command: 'if command -v nft >/dev/null; then nft -j list ruleset; else echo missing; fi' },
   { key: 'fw:nftconf', command: 'if [ -f /etc/nftables.conf ]; then echo present; grep -F \'comment "fleet \' /etc/nftables.conf || true; else echo missing; fi' },

@@ -41,13 +41,33 @@ const READY_MARK = '.fleet-lab-ready';
 // Part of every image's recipe: see configureRootfs.
 const SSH_WITHOUT_PAM_SYSTEMD = 'common-session without pam_systemd';
 
-/** Returns the path of the lab's private key, creating the key pair on first use. */
-export async function ensureLabKey(): Promise<string> {
+const creatingKeys = new Map<string, Promise<string>>();
+
+/**
+ * Returns the path of the lab's private key, creating the key pair on first use. Both suites' images
+ * ask for it at once on a fresh machine: one ssh-keygen runs, the other caller waits for it (a second
+ * ssh-keygen found the first one's file and sat at its "Overwrite (y/n)?" prompt for good).
+ */
+export function ensureLabKey(): Promise<string> {
   const keyPath = labKeyPath();
-  if (!existsSync(keyPath)) {
-    await mkdir(labDir(), { recursive: true });
-    await runLocalChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fleet-lab', '-f', keyPath]);
+  if (existsSync(keyPath)) return Promise.resolve(keyPath);
+  let creating = creatingKeys.get(keyPath);
+  if (!creating) {
+    creating = createLabKey(keyPath).finally(() => creatingKeys.delete(keyPath));
+    creatingKeys.set(keyPath, creating);
   }
+  return creating;
+}
+
+/** Writes the pair under a temporary name and renames it into place, so no reader sees half a pair. */
+async function createLabKey(keyPath: string): Promise<string> {
+  await mkdir(labDir(), { recursive: true });
+  const temporary = `${keyPath}.${process.pid}.new`;
+  await rm(temporary, { force: true });
+  await rm(`${temporary}.pub`, { force: true });
+  await runLocalChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fleet-lab', '-f', temporary]);
+  await rename(`${temporary}.pub`, `${keyPath}.pub`);
+  await rename(temporary, keyPath);
   return keyPath;
 }
 

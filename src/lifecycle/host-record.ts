@@ -1,5 +1,6 @@
+import { fileContentCommand } from '../facts/path-state.ts';
 import type { Connection } from '../connection/ssh.ts';
-import { shellCommand, shellQuote } from '../connection/quote.ts';
+import { shellCommand } from '../connection/quote.ts';
 import type { HostProgram } from '../engine/host-plan.ts';
 import { writeAtomically } from '../resources/file.ts';
 import type { Change, FactRequest } from '../resources/types.ts';
@@ -26,7 +27,7 @@ export interface HostRecord {
   created: RecordEntry[];
 }
 
-export const recordFact = (): FactRequest => ({ key: RECORD_FACT, command: `cat ${shellQuote(RECORD_PATH)} 2>/dev/null || true` });
+export const recordFact = (): FactRequest => ({ key: RECORD_FACT, command: fileContentCommand(RECORD_PATH) });
 
 /** The record as read from the host; an absent or unreadable record is an empty one (fleet created nothing it knows of). */
 export function parseRecord(text: string | undefined): HostRecord {

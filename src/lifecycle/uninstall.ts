@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { HostProgram } from '../engine/host-plan.ts';
-import { parsePathState, pathStateCommand } from '../facts/path-state.ts';
+import { parsePathState, pathStateFact } from '../facts/path-state.ts';
 import { absentFileResource } from '../resources/file.ts';
 import { firewallPortResource } from '../resources/firewall-port.ts';
 import { serviceResource } from '../resources/service.ts';
@@ -73,7 +73,7 @@ function absentDirectoryResource(path: string): Resource {
   return {
     id,
     tags: [],
-    facts: () => [{ key, command: pathStateCommand(path) }],
+    facts: () => [pathStateFact(key, path)],
     plan: (facts): Change => (parsePathState(facts.raw.get(key) ?? '').exists ? { resource: id, action: 'delete', reason: 'created by fleet' } : { resource: id, action: 'same', reason: 'absent' }),
     async apply(connection) {
       await connection.execChecked(`remove ${path}`, shellCommand('rm', '-rf', '--', path), { sudo: true });

@@ -18,7 +18,11 @@ export function runLocal(file: string, args: string[], options: { input?: string
         resolve({ code, stdout, stderr: stderr || (error && !stderr ? String(error.message) : '') });
       },
     );
+    // Always closed: a program that would ask a question (ssh-keygen's "Overwrite?") reads end of file, never waits for good.
+    // A program that exits without reading its input closes the pipe first: that EPIPE is no failure of ours.
+    child.stdin?.on('error', () => {});
     if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
   });
 }
 

@@ -3,11 +3,14 @@ import { shellQuote } from '../connection/quote.ts';
 import { UsageError } from '../errors.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
 import { normaliseSources } from '../firewall/sources.ts';
+import { unmetVarsCondition } from '../engine/conditions.ts';
 import { artifactResource } from '../resources/artifact.ts';
+import { commandResource, commandSummary } from '../resources/command.ts';
 import { directoryResource } from '../resources/directory.ts';
 import { fileResource } from '../resources/file.ts';
 import { firewallPortResource } from '../resources/firewall-port.ts';
 import { httpCheck, type HttpCheckSpec } from '../resources/http-check.ts';
+import { packageResource } from '../resources/package.ts';
 import { serviceResource } from '../resources/service.ts';
 import { systemUserResource } from '../resources/system-user.ts';
 import type { Resource } from '../resources/types.ts';
@@ -15,7 +18,7 @@ import { unitFileResource } from '../resources/unit-file.ts';
 import { readTemplate } from '../templates/find.ts';
 import { renderTemplate } from '../templates/render.ts';
 import type { LoadedPlaybook } from './load.ts';
-import { RENDERED_KINDS, type Task } from './schema.ts';
+import { RENDERED_KINDS, RESOURCE_KINDS, type Task } from './schema.ts';
 
 /** Fleet-wide facts templates may use, the same for every host. */
 export interface FleetContext {
@@ -36,7 +39,7 @@ export function templateContext(host: ResolvedHost, fleet: FleetContext = NO_FLE
 }
 
 /** Fields that are shell commands: every value rendered into them is quoted as one shell word. */
-const SHELL_FIELDS = new Set(['validate']);
+const SHELL_FIELDS = new Set(['validate', 'shell', 'unless']);
 
 /** The context with every string shell-quoted, for rendering into a command. */
 function shellQuotedContext(value: unknown): unknown {
@@ -144,6 +147,17 @@ async function buildTask(task: Task, where: string, host: ResolvedHost, inventor
     const spec = render(task.service, 'service');
     return { resource: serviceResource({ ...spec, ports: spec.ports.map((port, index) => toPort(port, `${where}.service.ports.${index}`)), ...common }) };
   }
+  if (task.command) {
+    const { argv, shell, ...spec } = render(task.command, 'command');
+    const run = argv ? { argv } : { shell: shell! };
+    // Named as written, before rendering: a value rendered into the command stays out of the recap and --json.
+    const name = task.name ?? commandSummary(task.command.argv ? { argv: task.command.argv } : { shell: task.command.shell! });
+    return { resource: commandResource({ run, creates: spec.creates, unless: spec.unless, chdir: spec.chdir, become: spec.become, loginUser: host.ssh.user, timeoutSeconds: spec.timeout, name, ...common }) };
+  }
+  if (task.package) {
+    const spec = render(task.package, 'package');
+    return { resource: packageResource({ names: spec.names ?? [spec.name!], state: spec.state, ...common }) };
+  }
   if (task.firewall) {
     const spec = render(task.firewall, 'firewall');
     const { sources, resolved } = await normaliseSources(toList(spec.sources), `${where}.firewall.sources`);
@@ -170,10 +184,32 @@ export async function buildHostProgram(playbooks: readonly LoadedPlaybook[], hos
   const program: HostProgram = { resources: [], checks: [] };
   for (const { file, playbook } of playbooks) {
     for (const [index, task] of playbook.tasks.entries()) {
+      // Variables are known before connecting: a task they rule out is not even rendered (its variables may be unset).
+      const skipped = unmetVarsCondition(task.when?.vars, host.vars);
+      if (skipped) {
+        program.resources.push({ resource: skippedTask(task, skipped) });
+        continue;
+      }
       const built = await buildTask(task, `${file} tasks.${index}`, host, inventoryDir, fleet ?? NO_FLEET_CONTEXT, peers);
       if (built.resource) program.resources.push({ resource: built.resource, when: task.when });
       if (built.check) program.checks.push({ check: built.check, when: task.when });
     }
   }
   return program;
+}
+
+/** A task `when: { vars }` rules out for this host: reported as skipped, with why, and never applied. */
+function skippedTask(task: Task, reason: string): Resource {
+  const kind = RESOURCE_KINDS.find((name) => task[name] !== undefined)!;
+  // Named as the built resource would be, from the fields as typed (they are not rendered).
+  const spec = task[kind] as Record<string, unknown>;
+  const what = [spec.path, spec.dest, spec.name, spec.names, spec.url, spec.port, spec.argv, spec.shell].find((value) => value !== undefined);
+  const id = `${kind} ${task.name ?? (Array.isArray(what) ? what.join(' ') : String(what))}`;
+  return {
+    id,
+    tags: task.tags,
+    facts: () => [],
+    plan: () => ({ resource: id, action: 'skip', reason }),
+    apply: async () => {},
+  };
 }

@@ -66,7 +66,34 @@ function resourceKinds(expressions: boolean) {
     basic_auth: z.strictObject({ user: z.string(), password_env: z.string() }).optional(),
     insecure: z.union([z.boolean(), z.string()]).default(false),
   });
-  return { directory, file, template, unit, user, artifact, service, firewall, http_check: httpCheck };
+  // NUL cannot reach a program: sh and execve end the argument there.
+  const noNul = (what: string) => z.string().regex(/^[^\0]*$/, `expected ${what} without NUL characters`);
+  const command = z
+    .strictObject({
+      /** A program and its arguments, each one word on the host, byte for byte. */
+      argv: z.array(noNul('an argument')).min(1).optional(),
+      /** A script for /bin/sh -c. */
+      shell: noNul('a shell command').min(1).optional(),
+      /** Skip when this path exists. */
+      creates: absolutePath.optional(),
+      /** Skip when this read-only shell test exits 0 (it runs in the facts round trip, also in check mode). */
+      unless: noNul('a shell test').min(1).optional(),
+      chdir: absolutePath.optional(),
+      become: z.boolean().default(true),
+      timeout: z.number().int().positive().default(600).describe('seconds'),
+    })
+    .refine((spec) => (spec.argv === undefined) !== (spec.shell === undefined), { message: 'expected exactly one of argv (a list: program and arguments) or shell (a string for /bin/sh -c)' })
+    .refine((spec) => !spec.argv || /^[^-\s]/.test(spec.argv[0]!), { message: 'the program to run must be a name or a path: not empty, not an option (-x), no leading space', path: ['argv', 0] });
+  // Every manager's names are letters, digits and . _ + ~ -: a leading - would be an option, a space a second name.
+  const packageName = z.string().regex(orExpression(/^[A-Za-z0-9_][A-Za-z0-9._+~-]*$/), 'expected a package name (letters, digits, . _ + ~ -; not starting with -)');
+  const packages = z
+    .strictObject({
+      name: packageName.optional(),
+      names: z.array(packageName).min(1).optional(),
+      state: z.enum(['present', 'absent']).default('present'),
+    })
+    .refine((spec) => (spec.name === undefined) !== (spec.names === undefined), { message: 'expected exactly one of name (one package) or names (a list)' });
+  return { directory, file, template, unit, user, artifact, service, firewall, http_check: httpCheck, command, package: packages };
 }
 
 const kinds = resourceKinds(true);
@@ -74,7 +101,14 @@ const kinds = resourceKinds(true);
 export const RENDERED_KINDS = resourceKinds(false);
 
 const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((value) => (Array.isArray(value) ? value : [value]));
-const when = z.strictObject(Object.fromEntries(CONDITION_FACTS.map((fact) => [fact, oneOrMany.optional()])) as Record<(typeof CONDITION_FACTS)[number], z.ZodOptional<typeof oneOrMany>>);
+const varValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const varValues = z.union([varValue, z.array(varValue).min(1)]).transform((value) => (Array.isArray(value) ? value : [value]));
+const varPath = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/, 'expected a variable path like node_exporter.enabled');
+const when = z.strictObject({
+  ...(Object.fromEntries(CONDITION_FACTS.map((fact) => [fact, oneOrMany.optional()])) as Record<(typeof CONDITION_FACTS)[number], z.ZodOptional<typeof oneOrMany>>),
+  /** `vars: { "node_exporter.enabled": true }`: a variable's value (or one of a list). */
+  vars: z.record(varPath, varValues).optional(),
+});
 const notify = z
   .array(z.string().regex(/^(restart|reload) [\w@.-]+$/, 'expected "restart SERVICE" or "reload SERVICE"'))
   .default([])
@@ -82,7 +116,7 @@ const notify = z
 
 export const RESOURCE_KINDS = Object.keys(kinds) as (keyof typeof kinds)[];
 
-/** One task: exactly one resource kind, plus tags, a `when` condition on facts and services to notify. */
+/** One task: exactly one resource kind, plus tags, a `when` condition on facts and variables, and services to notify. */
 export const taskSchema = z
   .strictObject({
     name: z.string().optional(),

@@ -3,7 +3,7 @@ import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import { ArtifactCache } from '../artifacts/cache.ts';
 import { hostProxyAssignments } from '../artifacts/proxy-env.ts';
-import { refusedDestination } from '../facts/path-state.ts';
+import { fileContentCommand, refusedDestination } from '../facts/path-state.ts';
 import { binaryStateCommand, parseBinaryState, writeRecordCommand } from '../facts/binary-state.ts';
 import { ExternalError } from '../errors.ts';
 import type { Connection } from '../connection/ssh.ts';
@@ -51,7 +51,9 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
   const stateKey = `binary:${spec.dest}`;
   let replaced = false;
 
-  const source = async (facts: Facts): Promise<Source> => {
+  // Planning may read the checksum file kept from an earlier run; installing reads it afresh, so an
+  // archive is never refused (nor accepted) on a copy that is out of date.
+  const source = async (facts: Facts, fresh = false): Promise<Source> => {
     const arch = facts.host.arch;
     if (spec.archs && !spec.archs.includes(arch)) throw new HostError('artifact', `${spec.name} publishes no release for ${facts.host.machine} (${arch}); it has ${spec.archs.join(', ')}`);
     const url = spec.url.replaceAll('{arch}', arch);
@@ -60,7 +62,7 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
     let archiveSha256 = spec.sha256?.[arch];
     if (!archiveSha256 && spec.checksumsUrl) {
       const checksumsUrl = spec.checksumsUrl.replaceAll('{arch}', arch);
-      archiveSha256 = (await asArtifactError(cache.checksums(checksumsUrl))).get(asset);
+      archiveSha256 = await asArtifactError(fresh ? cache.checksums(checksumsUrl).then((sums) => sums.get(asset)) : cache.checksumOf(checksumsUrl, asset));
       if (!archiveSha256) throw new HostError('artifact', `${checksumsUrl} lists no checksum for ${asset}`);
     }
     if (!archiveSha256) throw new HostError('artifact', `${spec.name}: no checksum for ${asset}; give checksums_url or sha256.${arch}`);
@@ -73,7 +75,7 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
     notify: spec.notify,
     facts: () => [
       { key: stateKey, command: binaryStateCommand(spec.dest, record) },
-      { key: `marker:${marker}`, command: `cat ${shellQuote(marker)} 2>/dev/null || true` },
+      { key: `marker:${marker}`, command: fileContentCommand(marker) },
     ],
     async plan(facts): Promise<Change> {
       const { arch, archiveSha256, url, member } = await source(facts);
@@ -82,7 +84,7 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
       if (refused) throw new HostError('artifact', refused);
       let expected: string | undefined;
       if (spec.fetch === 'controller') {
-        expected = (await asArtifactError(cache.binary(url, archiveSha256, member))).sha256;
+        expected = await asArtifactError(cache.unpackedSha256(url, archiveSha256, member));
       } else {
         const [installedFrom, installedSha] = (facts.raw.get(`marker:${marker}`) ?? '').trim().split(' ');
         if (installedFrom === archiveSha256) expected = installedSha;
@@ -104,7 +106,7 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
       return writeRecordCommand(spec.dest, record, state.sha256, state.identity);
     },
     async apply(connection, _change, facts) {
-      const { url, member, archiveSha256 } = await source(facts);
+      const { url, member, archiveSha256 } = await source(facts, true);
       if (spec.fetch === 'controller') {
         const binary = await asArtifactError(cache.binary(url, archiveSha256, member));
         const prefix = `/tmp/.fleet-upload-${spec.name}-`;
@@ -177,7 +179,7 @@ function hostFetchScript(url: string, sha256: string, member: string, dest: stri
     unpack,
     installScript(`"$d/x/"${shellQuote(member)}`, dest),
     `mkdir -p ${MARKER_DIR}`,
-    `installed=$(sha256sum ${shellQuote(dest)} | cut -d' ' -f1)`,
+    `installed=$(sha256sum < ${shellQuote(dest)} | cut -d' ' -f1)`,
     `echo ${shellQuote(sha256)} "$installed" > ${shellQuote(marker)}`,
     writeRecordCommand(dest, record, '"$installed"'),
   ].join('\n');

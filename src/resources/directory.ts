@@ -1,6 +1,6 @@
 import { HostError } from '../connection/errors.ts';
 import { shellCommand } from '../connection/quote.ts';
-import { parsePathState, pathStateCommand } from '../facts/path-state.ts';
+import { parsePathState, pathStateFact } from '../facts/path-state.ts';
 import type { Resource } from './types.ts';
 
 export interface DirectorySpec {
@@ -16,7 +16,7 @@ export function directoryResource(spec: DirectorySpec): Resource {
   return {
     id,
     tags: spec.tags ?? [],
-    facts: () => [{ key: `path:${spec.path}`, command: pathStateCommand(spec.path) }],
+    facts: () => [pathStateFact(`path:${spec.path}`, spec.path)],
     plan(facts) {
       const state = parsePathState(facts.raw.get(`path:${spec.path}`) ?? '');
       if (!state.exists) return { resource: id, action: 'create', reason: `new directory, mode ${spec.mode}, ${spec.owner}:${spec.group}` };

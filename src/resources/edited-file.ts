@@ -1,6 +1,5 @@
 import { HostError } from '../connection/errors.ts';
-import { shellQuote } from '../connection/quote.ts';
-import { parsePathState, pathStateCommand } from '../facts/path-state.ts';
+import { fileContentCommand, parsePathState, pathStateFact } from '../facts/path-state.ts';
 import { fileResource } from './file.ts';
 import type { Change, Facts, Resource } from './types.ts';
 
@@ -39,8 +38,8 @@ export function editedFileResource(spec: EditedFileSpec): Resource {
     id,
     tags: spec.tags ?? [],
     facts: () => [
-      { key: `path:${spec.path}`, command: pathStateCommand(spec.path) },
-      { key: `content:${spec.path}`, command: `cat ${shellQuote(spec.path)} 2>/dev/null || true` },
+      pathStateFact(`path:${spec.path}`, spec.path),
+      { key: `content:${spec.path}`, command: fileContentCommand(spec.path) },
     ],
     plan(facts): Change {
       const { file, current, content } = wanted(facts);

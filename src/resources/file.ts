@@ -3,7 +3,7 @@ import { dirname, basename } from 'node:path';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { Connection } from '../connection/ssh.ts';
 import { HostError } from '../connection/errors.ts';
-import { parsePathState, pathStateCommand, refusedDestination } from '../facts/path-state.ts';
+import { fileContentCommand, parsePathState, pathStateFact, refusedDestination } from '../facts/path-state.ts';
 import { holdsFreshHash, keepMatchingHashes } from '../templates/bcrypt-hashes.ts';
 import type { Change, FactRequest, Facts, Notify, Resource } from './types.ts';
 
@@ -34,8 +34,8 @@ export function fileResource(spec: FileSpec): Resource {
     tags: spec.tags ?? [],
     notify: spec.notify,
     facts: (): FactRequest[] => [
-      { key: `path:${spec.path}`, command: pathStateCommand(spec.path) },
-      ...(keepsHashes ? [{ key: `content:${spec.path}`, command: `cat ${shellQuote(spec.path)} 2>/dev/null || true` }] : []),
+      pathStateFact(`path:${spec.path}`, spec.path),
+      ...(keepsHashes ? [{ key: `content:${spec.path}`, command: fileContentCommand(spec.path) }] : []),
     ],
     plan(facts) {
       const state = parsePathState(facts.raw.get(`path:${spec.path}`) ?? '');
@@ -100,7 +100,7 @@ export function absentFileResource(spec: { path: string; tags?: string[] }): Res
   return {
     id,
     tags: spec.tags ?? [],
-    facts: () => [{ key: `path:${spec.path}`, command: pathStateCommand(spec.path) }],
+    facts: () => [pathStateFact(`path:${spec.path}`, spec.path)],
     plan(facts): Change {
       const state = parsePathState(facts.raw.get(`path:${spec.path}`) ?? '');
       return state.exists ? { resource: id, action: 'delete', reason: 'no longer needed' } : { resource: id, action: 'same', reason: 'absent' };

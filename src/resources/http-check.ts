@@ -5,7 +5,7 @@ import { shellQuote } from '../connection/quote.ts';
 import { Connection } from '../connection/ssh.ts';
 import type { SshTarget } from '../inventory/resolve.ts';
 import { lastLogLines } from './journal.ts';
-import type { Change } from './types.ts';
+import type { Change, FactReader, FactSource } from './types.ts';
 import { registerSecret } from '../connection/trace.ts';
 
 export interface HttpCheckSpec {
@@ -37,7 +37,7 @@ export interface Verification {
    * A first attempt that can share one round trip with other checks of the host: the command, and
    * what its output means (undefined when not yet satisfied, and verify() takes over).
    */
-  firstAttempt?: { command: string; judge(output: string): Change | undefined };
+  firstAttempt?: { source: FactSource; judge(output: string): Change | undefined };
 }
 
 interface Answer {
@@ -62,6 +62,39 @@ function hostRequestCommand(url: string, options: RequestOptions): string {
   const wget = `wget -q -O - --timeout=5 ${options.insecure ? '--no-check-certificate ' : ''}${shellQuote(url)} && printf ${shellQuote(`\n${STATUS_MARK}200`)}`;
   return `if command -v curl >/dev/null; then ${curl}; else ${wget}; fi`;
 }
+
+// Ends each URL's part of a shared request (random per run, like the status marker).
+const END_MARK = `__fleet_http_end_${randomBytes(8).toString('hex')}_`;
+
+/**
+ * The first attempts of all of a host's checks from one curl (transfers one after the other, each
+ * with its own options after --next): starting curl cost more of a converged host's CPU than the
+ * requests did. Each URL's answer is what hostRequestCommand would have printed for it, less
+ * curl's error text (a first attempt that failed is retried by verify(), which shows the error).
+ */
+const HTTP_READER: FactReader = {
+  name: 'http',
+  command(args) {
+    const requests = args.map((arg, index) => ({ ...parseRequestArg(arg), end: shellQuote(`\n${END_MARK}${index}\n`) }));
+    const curl = requests.map(({ url, insecure }, index) => `-s ${insecure ? '-k ' : ''}-o - -w ${shellQuote(`\n${STATUS_MARK}%{http_code}\n${END_MARK}${index}\n`)} --max-time 5 ${shellQuote(url)}`).join(' --next ');
+    const wget = requests.map(({ url, insecure, end }) => `{ wget -q -O - --timeout=5 ${insecure ? '--no-check-certificate ' : ''}${shellQuote(url)} && printf ${shellQuote(`\n${STATUS_MARK}200`)}; printf ${end}; }`).join('; ');
+    return `if command -v curl >/dev/null; then curl ${curl}; else ${wget}; fi`;
+  },
+  split(output, args) {
+    let from = 0;
+    return args.map((_, index) => {
+      const end = `\n${END_MARK}${index}\n`;
+      const at = output.indexOf(end, from);
+      if (at < 0) return '';
+      const answer = output.slice(from, at);
+      from = at + end.length;
+      return answer;
+    });
+  },
+};
+
+const requestArg = (url: string, options: RequestOptions) => `${options.insecure ? 'k' : '-'}${url}`;
+const parseRequestArg = (arg: string) => ({ insecure: arg.startsWith('k'), url: arg.slice(1) });
 
 function parseHostAnswer(stdout: string, stderr: string): Answer {
   const at = stdout.lastIndexOf(STATUS_MARK);
@@ -99,7 +132,7 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
   const batchable = spec.from === 'host' && !spec.basicAuth;
   const firstAttempt = batchable
     ? {
-        command: hostRequestCommand(spec.url, { insecure: spec.insecure }),
+        source: { reader: HTTP_READER, arg: requestArg(spec.url, { insecure: spec.insecure }) },
         judge(output: string): Change | undefined {
           const answer = parseHostAnswer(output, '');
           return judge(answer) === undefined ? { resource: id, action: 'same', reason: `HTTP ${answer.status}${pattern ? ', body matches' : ''} (attempt 1)` } : undefined;

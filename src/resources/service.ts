@@ -2,6 +2,7 @@ import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { Connection } from '../connection/ssh.ts';
 import { clearPendingCommand, parsePending, pendingFact, type PendingHandler } from '../engine/pending-handlers.ts';
+import { unitStateFact } from '../facts/unit-state.ts';
 import { lastLogLines } from './journal.ts';
 import type { Change, Facts, Resource } from './types.ts';
 
@@ -104,7 +105,7 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
     tags: spec.tags ?? [],
     service,
     facts: () => [
-      { key, command: `printf '%s|%s\\n' "$(systemctl is-enabled ${shellQuote(unit)} 2>/dev/null)" "$(systemctl is-active ${shellQuote(unit)} 2>/dev/null)"` },
+      unitStateFact(key, unit),
       pendingFact(spec.name),
     ],
     plan(facts): Change {

@@ -18,6 +18,8 @@ export interface SystemUserSpec {
 const NOLOGIN = '/usr/sbin/nologin';
 const NO_HOME = '/nonexistent';
 
+const UID_MIN_KEY = 'host:uid-min';
+
 /** A system account for a daemon: no login shell, no home unless asked, in the groups it needs. */
 export function systemUserResource(spec: SystemUserSpec): Resource {
   const id = `user ${spec.name}`;
@@ -28,11 +30,15 @@ export function systemUserResource(spec: SystemUserSpec): Resource {
     facts: () => [
       {
         key,
-        command: `getent passwd ${shellQuote(spec.name)} || echo absent; id -gn ${shellQuote(spec.name)} 2>/dev/null || echo; id -Gn ${shellQuote(spec.name)} 2>/dev/null || echo; awk '$1 == "UID_MIN" { print $2 }' /etc/login.defs 2>/dev/null`,
+        // `id -G` lists the primary group first: one program fewer for each user.
+        command: `getent passwd ${shellQuote(spec.name)} || echo absent; groups=$(id -Gn ${shellQuote(spec.name)} 2>/dev/null) || groups=; echo "\${groups%% *}"; echo "$groups"`,
       },
+      // The host's, read once for all users of the round trip (requests with the same key are one).
+      { key: UID_MIN_KEY, command: "grep -m1 '^UID_MIN[[:space:]]' /etc/login.defs 2>/dev/null || true" },
     ],
     plan(facts): Change {
-      const [passwd = 'absent', primary = '', all = '', uidMinText = ''] = (facts.raw.get(key) ?? '').trim().split('\n');
+      const [passwd = 'absent', primary = '', all = ''] = (facts.raw.get(key) ?? '').trim().split('\n');
+      const uidMinText = (facts.raw.get(UID_MIN_KEY) ?? '').trim().split(/\s+/)[1] ?? '';
       if (passwd === 'absent') {
         const extras = spec.groups.length ? `, in ${spec.groups.join(', ')}` : '';
         return { resource: id, action: 'create', reason: `new system user, group ${spec.group}${extras}, ${spec.home ? `home ${spec.home}` : 'no home'}, no login shell` };

@@ -14,10 +14,23 @@ export interface Change {
   diff?: { before: string; after: string };
 }
 
-/** Facts are gathered for all resources of a host in one command; each resource reads its own part. */
-export interface FactRequest {
-  key: string;
-  command: string;
+/**
+ * Facts are gathered for all resources of a host in one command; each resource reads its own part.
+ * A request is a command of its own, or an argument for a reader that answers every request of its
+ * kind with one command (one `stat` for all paths, one `systemctl show` for all units): what a host
+ * spends on a round trip is mostly starting programs.
+ */
+export type FactRequest = { key: string } & FactSource;
+
+export type FactSource = { command: string } | { reader: FactReader; arg: string };
+
+export interface FactReader {
+  /** Requests with the same reader name share one command. */
+  name: string;
+  /** One read-only command answering all these arguments (distinct, in request order). */
+  command(args: readonly string[]): string;
+  /** Each argument's answer, in the format its resource parses. */
+  split(output: string, args: readonly string[]): string[];
 }
 
 export interface Facts {

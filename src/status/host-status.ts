@@ -5,6 +5,7 @@ import type { ResolvedHost } from '../inventory/resolve.ts';
 import { RECORD_FACT, parseRecord, recordFact } from '../lifecycle/host-record.ts';
 import type { ServerResult } from '../register/register.ts';
 import type { FactRequest } from '../resources/types.ts';
+import { unitStateFact } from '../facts/unit-state.ts';
 import type { ConvergeOutcome } from '../cli/converge.ts';
 
 /** The exporters whose running version status reads from their own /metrics, with their build_info metric. */
@@ -18,7 +19,7 @@ export interface HostStatusRow {
   reachable: boolean;
   /** Running versions by component, from the endpoint; absent when it did not answer (or wants credentials). */
   versions: Record<string, string>;
-  /** `systemctl is-active` of each service the playbooks run. */
+  /** The active state of each service the playbooks run (as `systemctl is-active` says it). */
   services: Record<string, string>;
   endpoints: { answering: number; total: number };
   /** Each target of the host as each Prometheus server sees it. */
@@ -38,7 +39,7 @@ const portOf = (host: ResolvedHost, component: string, fallback: number) => {
 export function statusFacts(host: ResolvedHost, services: readonly string[]): FactRequest[] {
   return [
     recordFact(),
-    ...services.map((service) => ({ key: `status-service:${service}`, command: `systemctl is-active ${shellQuote(`${service}.service`)} 2>/dev/null || true` })),
+    ...services.map((service) => unitStateFact(`status-service:${service}`, `${service}.service`)),
     ...ENDPOINTS.map(({ component, metric, defaultPort }) => {
       const port = portOf(host, component, defaultPort);
       const fetch = (scheme: string) => `curl -sk --max-time 3 ${shellQuote(`${scheme}://127.0.0.1:${port}/metrics`)} 2>/dev/null`;
@@ -57,7 +58,7 @@ export function hostStatus(outcome: ConvergeOutcome, registration: readonly Host
       // Only the version label (not goversion), without the "v" Alloy puts in front.
       const version = /[{,]version="v?([^"]+)"/.exec(value)?.[1];
       if (version) versions[key.slice('status-version:'.length)] = version;
-    } else if (key.startsWith('status-service:')) services[key.slice('status-service:'.length)] = value.trim() || 'unknown';
+    } else if (key.startsWith('status-service:')) services[key.slice('status-service:'.length)] = value.trim().split('|')[1] || 'unknown';
   }
   const checks = changes.filter((change) => change.resource.startsWith('http ') && change.action !== 'skip');
   return {

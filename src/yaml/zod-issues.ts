@@ -39,7 +39,8 @@ function expectation(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
     case 'too_small':
-      return issue.origin === 'number' ? `expected a number >= ${issue.minimum}` : `expected at least ${issue.minimum} item(s)`;
+      // positive() is "> 0": saying ">= 0" about a refused 0 would contradict itself.
+      return issue.origin === 'number' ? `expected a number ${issue.inclusive === false ? '>' : '>='} ${issue.minimum}` : `expected at least ${issue.minimum} item(s)`;
     case 'too_big':
       return issue.origin === 'number' ? `expected a number <= ${issue.maximum}` : `expected at most ${issue.maximum} item(s)`;
     default:

@@ -1,41 +1,11 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Connection } from '../../../src/connection/ssh.ts';
 import { convergeHost, type HostProgram } from '../../../src/engine/host-plan.ts';
+import { commandResource } from '../../../src/resources/command.ts';
 import { fileResource } from '../../../src/resources/file.ts';
 import { httpCheck } from '../../../src/resources/http-check.ts';
+import { packageResource } from '../../../src/resources/package.ts';
 import { serviceResource } from '../../../src/resources/service.ts';
-
-/**
- * Stands in for the SSH session of a Debian host whose services and files are as the program wants
- * (unless `stopped` names a service): answers the fact and probe commands, and counts every exec,
- * which is what Connection.usage.commands counts on a real session.
- */
-function fakeHost(files: Record<string, string>, stopped: string[] = []) {
-  const commands: string[] = [];
-  const running = new Set<string>();
-  const answer = (command: string): string => {
-    const service = /systemctl is-enabled '?([^' ]+)\.service/.exec(command);
-    if (service) return `enabled|${stopped.includes(service[1]!) && !running.has(service[1]!) ? 'inactive' : 'active'}\n`;
-    const path = /sha256sum '?([^' |]+)/.exec(command)?.[1];
-    if (path && path in files) return `regular file|644|root|root|${createHash('sha256').update(files[path]!).digest('hex')}\n`;
-    // The status marker is random per run: answer with the one the command asks curl to print.
-    const statusMark = /(__fleet_http_status_[0-9a-f]+__)%\{http_code\}/.exec(command)?.[1];
-    if (statusMark) return `ok\n${statusMark}200`;
-    if (command.includes('uname -m')) return 'x86_64\n';
-    return '';
-  };
-  const exec = async (command: string) => {
-      commands.push(command);
-      for (const started of command.matchAll(/systemctl (?:start|restart) '?([^' ]+)\.service/g)) running.add(started[1]!);
-      // Each part of the facts round trip, run one after the other or (as fleet sends it) in the background.
-      const parts = [...command.matchAll(/printf '\\n(__fleet_part_[0-9a-f]+_)%d\\n' (\d+); \( ([\s\S]*?) \) 2>&1(?=; \} >|\nprintf|$)/g)];
-      const stdout = parts.length ? parts.map((part) => `\n${part[1]}${part[2]}\n${answer(part[3]!)}`).join('') : answer(command);
-      return { code: 0, stdout, stderr: '' };
-  };
-  const connection = { exec, execChecked: async (_step: string, command: string) => (await exec(command)).stdout } as unknown as Connection;
-  return { connection, commands };
-}
+import { fakeHost } from '../../helpers/fake-host.ts';
 
 /** A playbook of `count` config files and `count` services, and three endpoint checks on the host. */
 function program(count: number): { program: HostProgram; files: Record<string, string> } {
@@ -55,7 +25,7 @@ describe('a converged host costs one command after connecting', () => {
     it(`apply and check, with ${count * 2} resources and 3 checks`, async () => {
       const built = program(count);
       for (const check of [false, true]) {
-        const { connection, commands } = fakeHost(built.files);
+        const { connection, commands } = fakeHost({ files: built.files });
         const changes = await convergeHost(connection, built.program, { check, diff: false }, () => {});
         expect(changes.filter((change) => change.action !== 'same')).toEqual([]);
         expect(changes).toHaveLength(count * 2 + 3);
@@ -64,9 +34,25 @@ describe('a converged host costs one command after connecting', () => {
     });
   }
 
+  it('with command and package tasks too: their guards and package state are read in the same round trip', async () => {
+    const built = program(3);
+    built.program.resources.push(
+      { resource: commandResource({ run: { argv: ['/opt/app/setup'] }, creates: '/opt/app/.done', become: true, loginUser: 'deploy', timeoutSeconds: 600 }) },
+      { resource: commandResource({ run: { shell: 'make install' }, unless: 'grep -q x /etc/y', chdir: '/srv', become: false, loginUser: 'deploy', timeoutSeconds: 600 }) },
+      { resource: packageResource({ names: ['tree', 'hello'], state: 'present' }) },
+    );
+    for (const check of [false, true]) {
+      const { connection, commands } = fakeHost({ files: built.files });
+      const changes = await convergeHost(connection, built.program, { check, diff: false }, () => {});
+      expect(changes.filter((change) => change.action !== 'same')).toEqual([]);
+      expect(changes.slice(6, 9).map((change) => change.reason)).toEqual(['/opt/app/.done exists (creates)', 'the unless test exited 0', 'installed (apt)']);
+      expect(commands, check ? 'check' : 'apply').toHaveLength(1);
+    }
+  });
+
   it('a host that changed runs more: the change, then a re-read that also makes the checks\' first attempts', async () => {
     const built = program(3);
-    const { connection, commands } = fakeHost(built.files, ['app1']);
+    const { connection, commands } = fakeHost({ files: built.files, stopped: ['app1'] });
     const changes = await convergeHost(connection, built.program, { check: false, diff: false }, () => {});
     expect(changes.filter((change) => change.action !== 'same').map((change) => change.resource)).toEqual(['service app1']);
     // facts, enable and start (confirmed by watching the unit), re-read with the probes.

@@ -10,7 +10,7 @@ import { factsFrom } from '../../helpers/facts.ts';
 import { writeTempFiles } from '../../helpers/temp-files.ts';
 import { loadHosts } from '../../../src/cli/load-hosts.ts';
 
-const hostWith = (vars: Record<string, unknown>) => ({ name: 'web1', address: '192.0.2.1', groups: [], labels: {}, vars, sources: {} }) as unknown as ResolvedHost;
+const hostWith = (vars: Record<string, unknown>) => ({ name: 'web1', address: '192.0.2.1', groups: [], labels: {}, vars, sources: {}, ssh: { user: 'deploy' } }) as unknown as ResolvedHost;
 
 async function build(tasks: string, vars: Record<string, unknown>) {
   const dir = writeTempFiles({ 'p.yaml': `tasks:\n${tasks}` });
@@ -58,6 +58,54 @@ describe('values rendered from {{ }} meet the rules of literal ones', () => {
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
     expect(readFileSync(join(dir, 'seen'), 'utf8')).toBe(`--level=${hostile}\n`);
     expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('y');
+  });
+});
+
+describe('command and package tasks: rendered values reach the shell as data, or are refused', () => {
+  const HOSTILE = "it's $(touch PLACE/pwned) `id` \"q\"\nsecond line; -rf *";
+  /** Builds the task for a host with `value` as vars.v, and runs its command in a local shell standing in for the host. */
+  async function runLocally(task: string, value: string) {
+    const dir = writeTempFiles({ 'p.yaml': `tasks:\n${task.replaceAll('PLACE', '__DIR__')}` });
+    const playbookFile = join(dir, 'p.yaml');
+    writeFileSync(playbookFile, readFileSync(playbookFile, 'utf8').replaceAll('__DIR__', dir));
+    const built = await buildHostProgram([await loadPlaybook(playbookFile)], hostWith({ v: value.replaceAll('PLACE', dir) }), dir);
+    const { resource } = built.resources[0]!;
+    const localHost = { execChecked: async (_step: string, script: string) => (await runLocal('sh', ['-c', script])).stdout } as unknown as Connection;
+    await resource.apply(localHost, resource.plan(factsFrom({})) as never, factsFrom({}));
+    return { dir, hostile: value.replaceAll('PLACE', dir) };
+  }
+
+  it('an argv element rendered from a variable is one argument, byte for byte', async () => {
+    const { dir, hostile } = await runLocally(`  - command: { argv: [sh, -c, 'printf %s "$1" > "$0"', PLACE/seen, "{{vars.v}}"] }\n`, HOSTILE);
+    expect(readFileSync(join(dir, 'seen'), 'utf8')).toBe(hostile);
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+  });
+
+  it('a value rendered into shell: is quoted as one word', async () => {
+    const { dir, hostile } = await runLocally(`  - command: { shell: "printf %s {{vars.v}} > PLACE/seen" }\n`, HOSTILE);
+    expect(readFileSync(join(dir, 'seen'), 'utf8')).toBe(hostile);
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+  });
+
+  it.each([
+    ['a package name rendering to an option', '  - package: { name: "{{vars.v}}" }\n', '-o', 'p.yaml tasks.0.package.name: expected a package name (letters, digits, . _ + ~ -; not starting with -), but for host web1 it renders to "-o"'],
+    ['a program rendering to an option', '  - command: { argv: ["{{vars.v}}", x] }\n', '--help', 'tasks.0.command.argv.0: the program to run must be a name or a path: not empty, not an option (-x), no leading space, but for host web1 it renders to "--help"'],
+    ['a creates: path rendering to a relative one', '  - command: { shell: make, creates: "{{vars.v}}" }\n', 'out/x', 'tasks.0.command.creates: expected an absolute path, but for host web1 it renders to "out/x"'],
+    ['a chdir rendering to nothing', '  - command: { shell: make, chdir: "{{vars.v}}" }\n', '', 'tasks.0.command.chdir: expected an absolute path'],
+  ])('refuses %s before connecting', async (_what, tasks, value, message) => {
+    const { error } = await build(tasks, { v: value });
+    expect(error).toContain(message);
+  });
+
+  it('a command is named as written: a rendered value (a token, say) stays out of the recap', async () => {
+    const { program } = await build('  - command: { shell: "curl -H \'Authorization: {{vars.v}}\' https://example.com/hook" }\n', { v: 'Bearer s3cr3t' });
+    expect(program!.resources[0]!.resource.id).toBe("command curl -H 'Authorization: {{vars.v}}' https://example.com/hook");
+  });
+
+  it('a task that when: vars rules out is not rendered, and is reported as skipped with why', async () => {
+    const { program, error } = await build('  - package: { name: "{{vars.missing}}" }\n    when: { vars: { "app.enabled": true } }\n', { app: { enabled: false } });
+    expect(error).toBeUndefined();
+    expect(program!.resources[0]!.resource.plan(factsFrom({}))).toEqual({ resource: 'package {{vars.missing}}', action: 'skip', reason: 'when vars.app.enabled is true (host: false)' });
   });
 });
 

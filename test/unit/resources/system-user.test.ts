@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { systemUserResource } from '../../../src/resources/system-user.ts';
 import { factsFrom } from '../../helpers/facts.ts';
 
-const planFor = (passwd: string, force = false) =>
-  () => systemUserResource({ name: passwd.split(':')[0]!, group: passwd.split(':')[0]!, groups: [], force }).plan(factsFrom({ [`user:${passwd.split(':')[0]}`]: `${passwd}\n${passwd.split(':')[0]}\n${passwd.split(':')[0]}\n1000\n` }));
+const planFor = (passwd: string, force = false, loginDefs = 'UID_MIN\t\t\t 1000\n') =>
+  () => systemUserResource({ name: passwd.split(':')[0]!, group: passwd.split(':')[0]!, groups: [], force }).plan(factsFrom({ [`user:${passwd.split(':')[0]}`]: `${passwd}\n${passwd.split(':')[0]}\n${passwd.split(':')[0]}\n`, 'host:uid-min': loginDefs }));
 
 describe('user: on an account that already exists', () => {
   it.each([
@@ -18,5 +18,11 @@ describe('user: on an account that already exists', () => {
   it('changes a system account (UID below UID_MIN) and nobody as before', () => {
     expect(planFor('node_exporter:x:998:998::/nonexistent:/bin/sh')()).toMatchObject({ action: 'update', reason: 'shell /bin/sh -> /usr/sbin/nologin' });
     expect(planFor('nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin')()).toMatchObject({ action: 'same' });
+  });
+
+  it("takes the host's UID_MIN from /etc/login.defs, 1000 when it has none", () => {
+    expect(planFor('app:x:600:600::/nonexistent:/bin/sh', false, 'UID_MIN 500\n')).toThrow('is an existing login account (uid 600)');
+    expect(planFor('app:x:600:600::/nonexistent:/bin/sh', false, '')()).toMatchObject({ action: 'update' });
+    expect(planFor('app:x:1200:1200::/nonexistent:/bin/sh', false, '')).toThrow('is an existing login account (uid 1200)');
   });
 });

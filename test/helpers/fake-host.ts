@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import type { Connection } from '../../src/connection/ssh.ts';
+
+/**
+ * Stands in for the SSH session of a Debian host, for the engine's unit tests: answers the parts of
+ * a facts round trip (commands of their own and the shared readers: one stat for all paths, one
+ * systemctl show for all units, one curl for all URLs) from what the test says the host holds, and
+ * counts every exec, which is what Connection.usage.commands counts on a real session.
+ */
+export interface FakeHostState {
+  /** Regular files by path, with their content. */
+  files?: Record<string, string>;
+  /** Units whose state is enabled and active, unless `stopped` names them (by service name). */
+  stopped?: string[];
+  /** HTTP answers by URL; any other URL answers 200 "ok". */
+  http?: Record<string, [number, string]>;
+}
+
+export function fakeHost(state: FakeHostState = {}) {
+  const commands: string[] = [];
+  const running = new Set<string>();
+  const files = state.files ?? {};
+  const isStopped = (unit: string) => (state.stopped ?? []).includes(unit.replace(/\.service$/, '')) && !running.has(unit.replace(/\.service$/, ''));
+  const answer = (command: string): string => {
+    // A command's guards hold (creates: exists, unless: exits 0); the packages are installed.
+    if (command.includes('echo present; else echo absent')) return 'present\n';
+    if (command.includes('unless-exit:')) return '\nunless-exit:0\n';
+    if (command.includes('/etc/os-release')) return 'debian|12|\n';
+    if (command.includes('dpkg-query -W')) return '@dpkg\ntree install ok installed\nhello install ok installed\n@apt-lists\n';
+    const units = /^systemctl show -p Names .* -- (.*) 2>\/dev\/null/m.exec(command);
+    if (units) return words(units[1]!).map((unit) => `Names=${unit}\nActiveState=${isStopped(unit) ? 'inactive' : 'active'}\nUnitFileState=enabled\n`).join('\n');
+    const paths = /^set -- (.*)\nstat -c/m.exec(command);
+    if (paths) {
+      const listed = words(paths[1]!).filter((path) => path in files);
+      const sha = (path: string) => createHash('sha256').update(files[path]!).digest('hex');
+      return `${listed.map((path) => `regular file|644|root|root|${path}\n`).join('')}-- hashes\n${listed.map((path) => `${sha(path)}  ${path}\n`).join('')}-- directories\n`;
+    }
+    // One curl for all URLs: each transfer prints its body, then its write-out with the status filled in.
+    const transfers = [...command.matchAll(/-w '([^']*)' --max-time 5 ([^\s;]+)/g)].map(([, format, url]) => [format!, words(url!)[0]!] as const);
+    if (transfers.length) {
+      return transfers.map(([format, url]) => {
+        const [status, body] = state.http?.[url] ?? [200, 'ok'];
+        return `${body}${format.replace('%{http_code}', String(status))}`;
+      }).join('');
+    }
+    if (command.includes('uname -m')) return 'x86_64\n';
+    return '';
+  };
+  const exec = async (command: string) => {
+    commands.push(command);
+    for (const started of command.matchAll(/systemctl (?:start|restart) '?([^' ]+)\.service/g)) running.add(started[1]!);
+    // Each part of the facts round trip, run one after the other or (as fleet sends it) in the background.
+    const parts = [...command.matchAll(/printf '\\n(__fleet_part_[0-9a-f]+_)%d\\n' (\d+); \( ([\s\S]*?) \) 2>&1(?=; \} >|\nprintf|$)/g)];
+    const stdout = parts.length ? parts.map((part) => `\n${part[1]}${part[2]}\n${answer(part[3]!)}`).join('') : answer(command);
+    return { code: 0, stdout, stderr: '' };
+  };
+  const connection = { exec, execChecked: async (_step: string, command: string) => (await exec(command)).stdout } as unknown as Connection;
+  return { connection, commands };
+}
+
+/** The words of a list of arguments as shellQuote writes them: bare, or single-quoted with '\\'' for a quote. */
+function words(list: string): string[] {
+  return [...list.matchAll(/(?:'[^']*'|\\'|[^\s'\\])+/g)].map(([word]) => word.replace(/'([^']*)'|\\(')/g, '$1$2'));
+}

@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { readInOneRoundTrip } from '../../../src/facts/gather.ts';
+import { parsePathState, pathStateCommand, pathStateFact } from '../../../src/facts/path-state.ts';
+
+const sh = async (script: string) => (await promisify(execFile)('sh', ['-c', script])).stdout;
+
+// The commands are plain POSIX shell with GNU coreutils: run them here on temporary files.
+describe('the state of many paths from one stat', () => {
+  it('answers each path exactly as its own command would, whatever the path is', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fleet-paths-'));
+    const paths = {
+      file: join(dir, 'config.yml'),
+      empty: join(dir, 'empty'),
+      directory: join(dir, 'folder'),
+      linkToFile: join(dir, 'link-to-file'),
+      linkToDirectory: join(dir, 'link-to-folder'),
+      dangling: join(dir, 'dangling'),
+      missing: join(dir, 'missing'),
+      hostile: join(dir, `it's a "$(touch fleet-pwned)" | -- hashes`),
+      backslash: join(dir, 'back\\slash'),
+      dash: join(dir, '-n'),
+      inFolder: join(dir, 'folder', 'inner'),
+    };
+    await writeFile(paths.file, 'a: 1\n', { mode: 0o640 });
+    await writeFile(paths.empty, '');
+    await mkdir(paths.directory, { mode: 0o750 });
+    await writeFile(paths.inFolder, 'x');
+    await symlink(paths.file, paths.linkToFile);
+    await symlink(paths.directory, paths.linkToDirectory);
+    await symlink(join(dir, 'nowhere'), paths.dangling);
+    await writeFile(paths.hostile, 'hostile\n');
+    await writeFile(paths.backslash, 'b\n');
+    await writeFile(paths.dash, 'dash\n');
+
+    const all = Object.values(paths);
+    const facts = await readInOneRoundTrip(all.map((path) => pathStateFact(path, path)), sh);
+    for (const path of all) expect(facts.get(path), path).toBe(await sh(pathStateCommand(path)));
+    expect(parsePathState(facts.get(paths.file)!)).toMatchObject({ exists: true, type: 'file', mode: '0640', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(parsePathState(facts.get(paths.linkToDirectory)!)).toMatchObject({ type: 'other', isDirectory: true });
+    expect(parsePathState(facts.get(paths.missing)!)).toEqual({ exists: false });
+    expect(parsePathState(facts.get(paths.backslash)!).sha256).toBe(parsePathState(await sh(pathStateCommand(paths.backslash))).sha256);
+    expect(await sh('[ -e fleet-pwned ] && echo yes || echo no')).toBe('no\n');
+  });
+
+  it('leaves a name with a newline to a command of its own', () => {
+    expect(pathStateFact('k', '/tmp/a\nb')).toEqual({ key: 'k', command: pathStateCommand('/tmp/a\nb') });
+    expect(pathStateFact('k', '/tmp/ab')).toMatchObject({ key: 'k', arg: '/tmp/ab' });
+  });
+});

@@ -1,0 +1,40 @@
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { readInOneRoundTrip } from '../../../src/facts/gather.ts';
+import { httpCheck } from '../../../src/resources/http-check.ts';
+import { requireTool } from '../../helpers/required-tool.ts';
+
+const sh = async (script: string) => (await promisify(execFile)('sh', ['-c', script])).stdout;
+
+describe("the first attempts of a host's checks", () => {
+  it('come from one curl, each URL judged on its own answer', async (context) => {
+    await requireTool(context, 'curl', 'apt-get install curl');
+    const server = createServer((request, response) => {
+      if (request.url === '/ready') response.end('Alloy is ready.\n');
+      else if (request.url === '/metrics') response.end('# a body that imitates the next part\n__fleet_http_end_0\nnode_exporter_build_info{version="1.12.1"} 1\n');
+      else response.writeHead(503).end('not ready');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const checks = [
+        httpCheck({ url: `${base}/metrics`, from: 'host', status: 200, body: 'node_exporter_build_info\\{version="1\\.12\\.1"\\}', timeoutSeconds: 1 }),
+        httpCheck({ url: `${base}/starting`, from: 'host', status: 200, timeoutSeconds: 1 }),
+        // Nothing listens there: curl fails this transfer and goes on with the next.
+        httpCheck({ url: 'http://127.0.0.1:9/closed', from: 'host', status: 200, timeoutSeconds: 1 }),
+        httpCheck({ url: `${base}/ready`, from: 'host', status: 200, body: 'ready', timeoutSeconds: 1 }),
+      ];
+      let scripts = 0;
+      const outputs = await readInOneRoundTrip(checks.map((check, index) => ({ key: String(index), ...check.firstAttempt!.source })), (script) => (scripts++, sh(script)));
+      expect(scripts).toBe(1);
+      const judged = checks.map((check, index) => check.firstAttempt!.judge(outputs.get(String(index))!)?.action ?? 'retry');
+      expect(judged).toEqual(['same', 'retry', 'retry', 'same']);
+      expect(checks.every((check) => check.firstAttempt!.source && 'reader' in check.firstAttempt!.source)).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+});
