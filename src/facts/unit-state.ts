@@ -2,23 +2,22 @@ import { shellQuote } from '../connection/quote.ts';
 import type { FactReader, FactRequest } from '../resources/types.ts';
 
 /**
- * The unit file state and active state of every unit of a round trip from one `systemctl show`
- * (two `systemctl` starts per unit before), each answered as `is-enabled|is-active` printed it. A
- * unit is found by any of its names, so an alias asked for gets its unit's state.
+ * The unit file state and active state of every unit of a round trip from two `systemctl` runs (two per
+ * unit before), each answered as `is-enabled|is-active` printed it. `list-unit-files` reads the unit
+ * files as is-enabled does: the manager's UnitFileState property stays stale after an enable with
+ * --no-reload (which fleet uses) until the next daemon-reload. is-active prints a line for each unit.
  */
 const UNIT_STATE_READER: FactReader = {
   name: 'unit-state',
-  command: (units) => `systemctl show -p Names -p UnitFileState -p ActiveState -- ${units.map(shellQuote).join(' ')} 2>/dev/null || true`,
+  command(units) {
+    const list = units.map(shellQuote).join(' ');
+    return `systemctl list-unit-files --no-legend --no-pager -- ${list} 2>/dev/null; echo "-- active"; systemctl is-active -- ${list} 2>/dev/null; true`;
+  },
   split(output, units) {
-    const byName = new Map<string, Map<string, string>>();
-    for (const block of output.split(/\n\s*\n/)) {
-      const properties = new Map(block.split('\n').filter((line) => line.includes('=')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const));
-      for (const name of (properties.get('Names') ?? '').split(' ')) if (name) byName.set(name, properties);
-    }
-    return units.map((unit) => {
-      const properties = byName.get(unit);
-      return `${properties?.get('UnitFileState') ?? ''}|${properties?.get('ActiveState') ?? ''}\n`;
-    });
+    const [files = '', active = ''] = output.split(/^-- active$/m);
+    const fileStates = new Map(files.split('\n').map((line) => line.trim().split(/\s+/)).filter((fields) => fields.length >= 2).map(([unit, state]) => [unit!, state!]));
+    const activeStates = active.replace(/^\n/, '').split('\n');
+    return units.map((unit, index) => `${fileStates.get(unit) ?? ''}|${activeStates[index] ?? ''}\n`);
   },
 };
 

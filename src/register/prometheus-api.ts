@@ -1,5 +1,6 @@
 import { shellQuote } from '../connection/quote.ts';
 import type { Connection } from '../connection/ssh.ts';
+import type { FactRequest } from '../resources/types.ts';
 
 export interface ActiveTarget {
   labels: Record<string, string>;
@@ -10,16 +11,36 @@ export interface ActiveTarget {
   lastScrape: string;
 }
 
+const curlCommand = (url: string, method: 'GET' | 'POST' = 'GET') => `curl -sS -X ${method} -o - -w '\\n%{http_code}' --max-time 10 ${shellQuote(url)}`;
+
+function parseCurlAnswer(stdout: string, stderr: string): { status: number; body: string } {
+  const lines = stdout.split('\n');
+  const status = Number(lines.pop());
+  return { status: Number.isFinite(status) ? status : 0, body: lines.join('\n') || stderr.trim() };
+}
+
 /** Calls Prometheus from its own host, where its URL is sure to answer (the controller may not reach it). */
 async function curlOnServer(connection: Connection, url: string, method: 'GET' | 'POST' = 'GET'): Promise<{ status: number; body: string }> {
-  const result = await connection.exec(`curl -sS -X ${method} -o - -w '\\n%{http_code}' --max-time 10 ${shellQuote(url)}`);
-  const lines = result.stdout.split('\n');
-  const status = Number(lines.pop());
-  return { status: Number.isFinite(status) ? status : 0, body: lines.join('\n') || result.stderr.trim() };
+  const result = await connection.exec(curlCommand(url, method));
+  return parseCurlAnswer(result.stdout, result.stderr);
 }
 
 export async function activeTargets(connection: Connection, baseUrl: string): Promise<ActiveTarget[]> {
   const { status, body } = await curlOnServer(connection, `${baseUrl}/api/v1/targets?state=active`);
+  return parseActiveTargets(baseUrl, status, body);
+}
+
+/** The targets as a read in the server's facts round trip (its stderr joins stdout there). */
+export function activeTargetsFact(key: string, baseUrl: string): FactRequest {
+  return { key, command: curlCommand(`${baseUrl}/api/v1/targets?state=active`) };
+}
+
+export function activeTargetsFromFact(baseUrl: string, output: string): ActiveTarget[] {
+  const { status, body } = parseCurlAnswer(output.replace(/\n$/, ''), '');
+  return parseActiveTargets(baseUrl, status, body);
+}
+
+function parseActiveTargets(baseUrl: string, status: number, body: string): ActiveTarget[] {
   if (status !== 200) throw new Error(`GET ${baseUrl}/api/v1/targets answered ${status || 'nothing'}: ${body.slice(0, 200)}`);
   return (JSON.parse(body) as { data: { activeTargets: ActiveTarget[] } }).data.activeTargets;
 }

@@ -10,7 +10,7 @@ import { directoryResource } from '../resources/directory.ts';
 import { editedFileResource } from '../resources/edited-file.ts';
 import { absentFileResource, fileResource } from '../resources/file.ts';
 import type { Change } from '../resources/types.ts';
-import { activeTargets, reloadPrometheus, remoteWriteReceiverEnabled, type ActiveTarget } from './prometheus-api.ts';
+import { activeTargets, activeTargetsFact, activeTargetsFromFact, reloadPrometheus, remoteWriteReceiverEnabled, type ActiveTarget } from './prometheus-api.ts';
 import type { ScrapeAuth } from './scrape-auth.ts';
 import { ensureFleetJobs, type JobSettings } from './scrape-config.ts';
 import type { ScrapeTls } from './scrape-tls.ts';
@@ -87,7 +87,9 @@ export async function registerWithPrometheus(servers: readonly ResolvedHost[], o
       const result: ServerResult = { changes, targets: [] };
       try {
         report('facts');
-        const plan = await planHost(connection, program, { diff: options.diff });
+        // The server's clock and its targets are read in the same round trip as the files: a converged
+        // fleet's registration is then one command.
+        const plan = await planHost(connection, program, { diff: options.diff, extraFacts: [{ key: CLOCK_FACT, command: 'date +%s' }, activeTargetsFact(TARGETS_FACT, url)] });
         changes.push(...plan.changes);
         const configChanged = plan.changes.some((change) => change.resource === `file ${server.config_file}` && isChange(change));
         if (!options.check) {
@@ -107,7 +109,10 @@ export async function registerWithPrometheus(servers: readonly ResolvedHost[], o
           result.reloaded = await reloadPrometheus(connection, url);
           result.rereadTargets = `Prometheus had not read the target files ${NUDGE_AFTER_MS / 1000} s after they changed (${missing}); fleet reloaded it`;
         };
-        result.targets = await waitForTargets(connection, url, options, options.check ? 0 : options.settings.wait_for_targets * 1000, nudge);
+        // What the facts saw stands while nothing on the server changed since.
+        const unchanged = options.check || !plan.changes.some(isChange);
+        const firstLook = { serverNowMs: Number(plan.facts.raw.get(CLOCK_FACT)?.trim()) * 1000, targets: unchanged ? plan.facts.raw.get(TARGETS_FACT) : undefined };
+        result.targets = await waitForTargets(connection, url, options, options.check ? 0 : options.settings.wait_for_targets * 1000, nudge, firstLook);
       } catch (error) {
         if (error instanceof HostError) error.result = result;
         throw error;
@@ -182,18 +187,25 @@ function scrapesAddress(scrapeUrl: string, address: string): boolean {
   return wanted === seen;
 }
 
-/** Polls the targets API until every awaited target is up, or the deadline passes; then reports all of fleet's targets. */
 const NUDGE_AFTER_MS = 15_000;
+const CLOCK_FACT = 'server:clock';
+const TARGETS_FACT = 'server:targets';
 
-async function waitForTargets(connection: Connection, url: string, options: RegisterOptions, deadlineMs: number, nudge: (missing: string) => Promise<void>): Promise<TargetState[]> {
+/** Polls the targets API until every awaited target is up, or the deadline passes; then reports all of fleet's targets. */
+
+async function waitForTargets(connection: Connection, url: string, options: RegisterOptions, deadlineMs: number, nudge: (missing: string) => Promise<void>, firstLook: { serverNowMs: number; targets?: string }): Promise<TargetState[]> {
   const started = Date.now();
   let nudged = false;
-  // Only a scrape after this moment (on the server's clock) proves anything: health is stale until then.
-  const serverNow = Number((await connection.execChecked('read the server clock', 'date +%s')).trim()) * 1000;
+  // Only a scrape after this moment (on the server's clock; read before the registration wrote anything,
+  // after every host's changes) proves anything: health is stale until then.
+  const serverNow = Number.isFinite(firstLook.serverNowMs) ? firstLook.serverNowMs : Number((await connection.execChecked('read the server clock', 'date +%s')).trim()) * 1000;
+  let seen = firstLook.targets;
   const fresh = (target: ActiveTarget, host: string) => deadlineMs === 0 || !options.changed.has(host) || Date.parse(target.lastScrape) >= serverNow;
   const expected = options.registered.flatMap((host) => FLEET_JOBS.map((job) => ({ host, job: job.name, address: targetAddress(host, job.port(host)) })));
   for (;;) {
-    const active = await activeTargets(connection, url).catch((error: Error) => {
+    const looked = seen;
+    seen = undefined;
+    const active = await (looked === undefined ? activeTargets(connection, url) : Promise.resolve().then(() => activeTargetsFromFact(url, looked))).catch((error: Error) => {
       throw new HostError('verify', `Prometheus at ${url}: ${error.message}`);
     });
     const states = expected.map(({ host, job, address }): TargetState => {

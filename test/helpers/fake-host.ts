@@ -3,8 +3,8 @@ import type { Connection } from '../../src/connection/ssh.ts';
 
 /**
  * Stands in for the SSH session of a Debian host, for the engine's unit tests: answers the parts of
- * a facts round trip (commands of their own and the shared readers: one stat for all paths, one
- * systemctl show for all units, one curl for all URLs) from what the test says the host holds, and
+ * a facts round trip (commands of their own and the shared readers: one stat for all paths, two
+ * systemctl runs for all units, one curl for all URLs) from what the test says the host holds, and
  * counts every exec, which is what Connection.usage.commands counts on a real session.
  */
 export interface FakeHostState {
@@ -27,8 +27,11 @@ export function fakeHost(state: FakeHostState = {}) {
     if (command.includes('unless-exit:')) return '\nunless-exit:0\n';
     if (command.includes('/etc/os-release')) return 'debian|12|\n';
     if (command.includes('dpkg-query -W')) return '@dpkg\ntree install ok installed\nhello install ok installed\n@apt-lists\n';
-    const units = /^systemctl show -p Names .* -- (.*) 2>\/dev\/null/m.exec(command);
-    if (units) return words(units[1]!).map((unit) => `Names=${unit}\nActiveState=${isStopped(unit) ? 'inactive' : 'active'}\nUnitFileState=enabled\n`).join('\n');
+    const units = /^systemctl list-unit-files .* -- (.*) 2>\/dev\/null; echo/m.exec(command);
+    if (units) {
+      const names = words(units[1]!);
+      return `${names.map((unit) => `${unit} enabled enabled\n`).join('')}-- active\n${names.map((unit) => `${isStopped(unit) ? 'inactive' : 'active'}\n`).join('')}`;
+    }
     const paths = /^set -- (.*)\nstat -c/m.exec(command);
     if (paths) {
       const listed = words(paths[1]!).filter((path) => path in files);
