@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LAB_GATEWAY } from '../../src/lab/layout.ts';
+import { requireTool } from '../helpers/required-tool.ts';
 import { runFleet } from '../helpers/run-fleet.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { labUnavailable, onLabHost, useLabHosts, writeLabInventory } from './lab-hosts.ts';
@@ -96,7 +97,8 @@ describe.skipIf(labUnavailable)('artifact downloads through an HTTP proxy (tinyp
   };
   const archiveAndChecksums = (requests: { client: string; line: string }[]) => requests.filter(({ line }) => line.startsWith(`GET ${mirror.url}/`) && /(\.tar\.gz|\/sha256sums\.txt) HTTP/.test(line));
 
-  it('the controller downloads through HTTP_PROXY: the proxy logs the GETs of the archive and its checksums', async () => {
+  it('the controller downloads through HTTP_PROXY: the proxy logs the GETs of the archive and its checksums', async (context) => {
+    await requireTool(context, 'tinyproxy', 'apt-get install tinyproxy; scripts/setup.sh does');
     const dir = await mkdtemp(join(tmpdir(), 'fleet-proxy-'));
     await chmod(dir, 0o777); // tinyproxy writes its log as nobody
     proxy = new Tinyproxy(dir, await freePort());
@@ -112,7 +114,8 @@ describe.skipIf(labUnavailable)('artifact downloads through an HTTP proxy (tinyp
     expect(proxied.every(({ client }) => client === LAB_GATEWAY)).toBe(true);
   });
 
-  it('with the proxy stopped the same download fails naming the proxy; NO_PROXY covering the mirror goes around it', async () => {
+  it('with the proxy stopped the same download fails naming the proxy; NO_PROXY covering the mirror goes around it', async (context) => {
+    await requireTool(context, 'tinyproxy', 'apt-get install tinyproxy; scripts/setup.sh does');
     await proxy.stop();
     const { file, cache } = await setUp(0);
     const failed = await apply(file, { FLEET_CACHE_DIR: cache, HTTP_PROXY: proxy.url });
@@ -124,7 +127,8 @@ describe.skipIf(labUnavailable)('artifact downloads through an HTTP proxy (tinyp
     expect(around.report.hosts[0]!.status).toBe('ok');
   });
 
-  it('artifacts.fetch: host hands the proxy variables to the host\'s curl: the proxy logs requests from the host', async () => {
+  it('artifacts.fetch: host hands the proxy variables to the host\'s curl: the proxy logs requests from the host', async (context) => {
+    await requireTool(context, 'tinyproxy', 'apt-get install tinyproxy; scripts/setup.sh does');
     await proxy.start();
     const { file, cache } = await setUp(1, { artifacts: { mirror: mirror.url, fetch: 'host' } });
     const run = await apply(file, { FLEET_CACHE_DIR: cache, HTTP_PROXY: proxy.url });
@@ -134,7 +138,8 @@ describe.skipIf(labUnavailable)('artifact downloads through an HTTP proxy (tinyp
     expect(fromHost.map(({ line }) => line)).toEqual([expect.stringMatching(new RegExp(`^GET ${mirror.url}/\\S+\\.linux-amd64\\.tar\\.gz HTTP/1\\.1$`))]);
   });
 
-  it('a proxy password in HTTP_PROXY gets both downloads through, and appears in no output, -vvv line or --log entry', async () => {
+  it('a proxy password in HTTP_PROXY gets both downloads through, and appears in no output, -vvv line or --log entry', async (context) => {
+    await requireTool(context, 'tinyproxy', 'apt-get install tinyproxy; scripts/setup.sh does');
     const password = 'proxy-s3cret-pw';
     await proxy.stop();
     await proxy.start({ user: 'fleet', password });
