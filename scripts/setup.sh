@@ -16,7 +16,8 @@ missing=()
 # zsh and fish: the completion tests check their scripts with the real shells.
 # curl: the unit test of the checks' shared first attempts runs the real curl.
 # dpkg-dev: dpkg-scanpackages indexes the local apt repository of the package task's lab test.
-for pkg in debootstrap systemd-container openssh-client iproute2 procps curl prometheus prometheus-node-exporter tmux zsh fish dpkg-dev; do
+# tinyproxy: the proxy between the controller (or a host) and the release mirror (test/lab/proxy.test.ts).
+for pkg in debootstrap systemd-container openssh-client iproute2 procps curl prometheus prometheus-node-exporter tmux zsh fish dpkg-dev tinyproxy; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

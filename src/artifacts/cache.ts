@@ -4,11 +4,13 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { ExternalError } from '../errors.ts';
 import { writeFileAtomically } from '../local/write-atomic.ts';
 import { parseChecksums } from './checksums.ts';
+import { fetchAndRead } from './http-get.ts';
 import { unzipMember } from './unzip-member.ts';
 
 /** Where release archives are kept on the controller: one download per archive, however many hosts. */
@@ -42,28 +44,20 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** GETs a URL; a network failure or a status other than 2xx is an ExternalError naming `what`. */
-async function fetchOk(url: string, what: string): Promise<Response> {
-  const response = await fetch(url, { redirect: 'follow' }).catch((error: Error) => {
-    throw new ExternalError(`download of ${what} failed: ${(error.cause as Error)?.message ?? error.message}`);
-  });
-  if (!response.ok || !response.body) throw new ExternalError(`download of ${what} failed: HTTP ${response.status}`);
-  return response;
-}
-
 async function download(url: string, destination: string): Promise<string> {
-  const response = await fetchOk(url, url);
-  const hash = createHash('sha256');
-  const hashing = new Transform({ transform: (chunk, _encoding, done) => (hash.update(chunk), done(null, chunk)) });
   await mkdir(dirname(destination), { recursive: true });
-  const partial = `${destination}.part-${randomBytes(4).toString('hex')}`;
-  try {
-    await pipeline(Readable.fromWeb(response.body! as import('node:stream/web').ReadableStream), hashing, createWriteStream(partial));
-    await rename(partial, destination);
-  } finally {
-    await rm(partial, { force: true });
-  }
-  return hash.digest('hex');
+  return fetchAndRead(url, url, async (body) => {
+    const hash = createHash('sha256');
+    const hashing = new Transform({ transform: (chunk, _encoding, done) => (hash.update(chunk), done(null, chunk)) });
+    const partial = `${destination}.part-${randomBytes(4).toString('hex')}`;
+    try {
+      await pipeline(Readable.fromWeb(body), hashing, createWriteStream(partial));
+      await rename(partial, destination);
+    } finally {
+      await rm(partial, { force: true });
+    }
+    return hash.digest('hex');
+  });
 }
 
 /**
@@ -83,10 +77,9 @@ export class ArtifactCache {
   /** The checksum file of a release, by asset name, downloaded now (and kept for checksumOf). */
   checksums(url: string): Promise<Map<string, string>> {
     return this.once(`sums ${url}`, async () => {
-      const response = await fetchOk(url, `the checksum file ${url}`);
-      const text = await response.text();
-      await writeAtomically(this.checksumsPath(url), text);
-      return parseChecksums(text);
+      const sums = await fetchAndRead(url, `the checksum file ${url}`, (body) => text(body));
+      await writeAtomically(this.checksumsPath(url), sums);
+      return parseChecksums(sums);
     });
   }
 

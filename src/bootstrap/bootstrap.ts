@@ -63,7 +63,7 @@ function initialLogin(host: ResolvedHost): ResolvedHost {
   return {
     ...host,
     ssh: { ...host.ssh, user: login.user, identityFiles: login.identityFiles, agent: undefined },
-    become: { enabled: login.user !== 'root', passwordPrompt: false },
+    become: { enabled: login.user !== 'root', method: 'sudo', passwordPrompt: false },
   };
 }
 

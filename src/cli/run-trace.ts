@@ -67,7 +67,7 @@ function openLog(file: string): (entry: CommandTrace | OutcomeTrace | Record<str
 export function describeTrace(trace: CommandTrace, verbose: number): string {
   const outcome = trace.error ? `failed: ${trace.error.split('\n')[0]}` : trace.code === undefined ? 'ok' : `exit ${trace.code}`;
   const lines = [`[${trace.host}] ${trace.name} ${(trace.durationMs / 1000).toFixed(2)}s ${outcome}`];
-  if (verbose >= 2 && trace.type === 'command') lines.push(...indent(`${trace.sudo ? '(sudo) ' : ''}$ ${trace.command}`, '    '));
+  if (verbose >= 2 && trace.type === 'command') lines.push(...indent(`${trace.sudo ? `(${trace.become ?? 'sudo'}) ` : ''}$ ${trace.command}`, '    '));
   if (verbose >= 3) {
     if (trace.stdout) lines.push(...indent(trace.stdout.trimEnd(), '    stdout| '));
     if (trace.stderr) lines.push(...indent(trace.stderr.trimEnd(), '    stderr| '));

@@ -1,5 +1,5 @@
 /** What went wrong with a host, in the words the recap uses. */
-export type HostFailureKind = 'unreachable' | 'auth' | 'host-key' | 'sudo' | 'command' | 'timeout' | 'artifact' | 'verify' | 'interrupted';
+export type HostFailureKind = 'unreachable' | 'auth' | 'host-key' | 'sudo' | 'become' | 'command' | 'timeout' | 'artifact' | 'verify' | 'interrupted';
 
 export class HostError extends Error {
   override name = 'HostError';

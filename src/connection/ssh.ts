@@ -1,9 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeSSH } from 'node-ssh';
 import pLimit from 'p-limit';
 import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import type { SshTarget } from '../inventory/resolve.ts';
+import type { BecomeMethod } from '../inventory/schema.ts';
+import { BECOME_PTY, becomeRefusal, doasNopassCommand, endsWithPrompt, needsTerminal, newTerminalMarkers, splitTerminalOutput, terminalBecomeCommand } from './become.ts';
 import { CONNECT_RETRY, withConnectRetries } from './connect-retry.ts';
 import { classifyConnectError, HostError } from './errors.ts';
 import { knownKeyTypes, verifyHostKey } from './host-key-check.ts';
@@ -32,8 +35,8 @@ export interface ExecOptions {
 export interface OpenOptions {
   /** Password login (bootstrap of fresh hosts). */
   password?: string;
-  /** Wrap `sudo: true` commands in sudo, with this password when sudo asks for one. */
-  become?: { enabled: boolean; password?: string };
+  /** Wrap `sudo: true` commands in sudo (or su, doas), with this password when it asks for one. */
+  become?: { enabled: boolean; method?: BecomeMethod; password?: string };
   defaultTimeoutMs?: number;
   /** How soon a silent host counts as gone; shorter in tests than the defaults (LIVENESS). */
   liveness?: Partial<typeof LIVENESS>;
@@ -45,6 +48,8 @@ export interface OpenOptions {
 export interface ConnectionUsage {
   commands: number;
   uploadedBytes: number;
+  /** How commands became root on this host, once one did (sudo, su or doas). */
+  become?: BecomeMethod;
 }
 
 /**
@@ -63,6 +68,8 @@ const uploadsAtOnce = pLimit(8);
 
 // Printed by the shell that sudo starts: its absence on stderr means sudo itself refused.
 const SUDO_OK = '__fleet_sudo_ok__';
+// How long su or doas may take to ask for the password and accept it (a wrong one takes PAM's 2-3 s delay).
+const BECOME_ANSWER_MS = 30_000;
 
 const LIVENESS = {
   // A host that stops answering (frozen, cable pulled) is noticed after about 45 s even while idle.
@@ -192,7 +199,8 @@ export class Connection {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     if (!tracing()) return this.execUntraced(command, options);
     const started = Date.now();
-    const trace = { type: 'command' as const, host: this.options.label ?? this.target.host, name: options.name ?? command.trim().split(/\s/)[0] ?? '', command, sudo: this.runsAsRoot(options) };
+    const sudo = this.runsAsRoot(options);
+    const trace = { type: 'command' as const, host: this.options.label ?? this.target.host, name: options.name ?? command.trim().split(/\s/)[0] ?? '', command, sudo, ...(sudo ? { become: this.becomeMethod() } : {}) };
     try {
       const result = await this.execUntraced(command, options);
       emitTrace({ ...trace, durationMs: Date.now() - started, code: result.code, stdout: result.stdout, stderr: result.stderr });
@@ -208,16 +216,93 @@ export class Connection {
     return options.sudo === true && this.target.user !== 'root' && (this.options.become?.enabled ?? true);
   }
 
+  private becomeMethod(): BecomeMethod {
+    return this.options.become?.method ?? 'sudo';
+  }
+
   private async execUntraced(command: string, options: ExecOptions): Promise<ExecResult> {
     this.usage.commands += 1;
     const become = this.runsAsRoot(options);
+    const method = this.becomeMethod();
     const password = this.options.become?.password;
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs ?? 120_000;
     const bounded = withRemoteTimeout(command, timeoutMs);
-    const wrapped = become
-      ? `sudo ${password ? "-S -p ''" : '-n'} -- sh -c ${shellQuote(`echo ${SUDO_OK} >&2; ${bounded}`)}`
-      : bounded;
+    if (become) this.usage.become = method;
+    if (become && needsTerminal(method, password)) return this.execOnTerminal(method, command, bounded, options, timeoutMs);
+    const wrapped = !become ? bounded
+      : method === 'doas' ? doasNopassCommand(bounded, SUDO_OK)
+      : `sudo ${password ? "-S -p ''" : '-n'} -- sh -c ${shellQuote(`echo ${SUDO_OK} >&2; ${bounded}`)}`;
     const stdin = become && password ? `${password}\n${options.stdin ?? ''}` : options.stdin;
+    const result = await this.runChannel(command, wrapped, { stdin, timeoutMs, maxOutputBytes: options.maxOutputBytes });
+    let stderr = result.stderr;
+    if (become) {
+      const marker = stderr.indexOf(`${SUDO_OK}\n`);
+      if (marker < 0) {
+        if (method === 'doas') throw this.becomeFailure('doas', becomeRefusal('doas', stderr, []) || `exit code ${result.code}`, ' (doas -n found no nopass rule; for a rule that asks, set become.password_env or become.password_prompt)');
+        const reason = stderr.replace(/\[sudo\] password for [^:]*:\s*/g, '').trim().split('\n').slice(-2).join(' ');
+        throw new HostError('sudo', `sudo refused for ${this.target.user}: ${reason || `exit code ${result.code}`}${password ? '' : ' (if sudo needs a password, set become.password_env or become.password_prompt)'}`);
+      }
+      stderr = stderr.slice(0, marker) + stderr.slice(marker + SUDO_OK.length + 1);
+    }
+    return { code: result.code, stdout: result.stdout, stderr };
+  }
+
+  private becomeFailure(method: BecomeMethod, reason: string, hint = ''): HostError {
+    return new HostError('become', `become (${method}) failed on ${this.options.label ?? this.target.host}: ${reason}${hint}`);
+  }
+
+  /**
+   * su, or doas with a password: the command runs on a PTY (see become.ts). The password is typed at
+   * the prompt only; a second prompt, a prompt without a password, or no answer in time fails the host
+   * at once instead of leaving it waiting for a keyboard.
+   */
+  private async execOnTerminal(method: 'su' | 'doas', command: string, bounded: string, options: ExecOptions, timeoutMs: number): Promise<ExecResult> {
+    // A PTY has no end of input to give: a command that reads stdin cannot run this way (none of fleet's do as root).
+    if (options.stdin !== undefined) throw new Error(`internal: a command with input cannot become root with ${method} (${command.slice(0, 60)})`);
+    const password = this.options.become?.password;
+    const markers = newTerminalMarkers();
+    const owner = method === 'su' ? "root's password" : `${this.target.user}'s password`;
+    const prompts: string[] = [];
+    let seen = '';
+    let authenticated = false;
+    let answerTimer: NodeJS.Timeout | undefined;
+    const watch = (chunk: Buffer, type: (text: string) => void, fail: (error: HostError) => void) => {
+      if (authenticated) return;
+      answerTimer ??= setTimeout(() => fail(this.becomeFailure(method, `no answer within ${BECOME_ANSWER_MS / 1000}s (${prompts.length ? 'after the password' : 'no prompt and no sign of success'})`)), BECOME_ANSWER_MS);
+      seen += chunk.toString('utf8');
+      if (seen.includes(markers.ok)) {
+        authenticated = true;
+        clearTimeout(answerTimer);
+        return;
+      }
+      const pending = seen.slice(prompts.reduce((at, prompt) => seen.indexOf(prompt, at) + prompt.length, 0));
+      if (!endsWithPrompt(pending, method)) return;
+      if (password === undefined) return fail(this.becomeFailure(method, `${method} asked for a password and none was given`, ` (set become.password_env or become.password_prompt: ${owner})`));
+      if (prompts.length > 0) return fail(this.becomeFailure(method, 'authentication failure (asked for the password again)', ` (check ${owner})`));
+      prompts.push(pending);
+      type(`${password}\n`);
+    };
+    try {
+      const result = await this.runChannel(command, terminalBecomeCommand(method, bounded, markers), { timeoutMs, maxOutputBytes: options.maxOutputBytes, pty: true, watch });
+      const output = splitTerminalOutput(result.stdout, markers);
+      if (!output.authenticated) throw this.becomeFailure(method, becomeRefusal(method, output.said, prompts) || `exit code ${result.code}`, prompts.length ? ` (check ${owner})` : '');
+      return { code: result.code, stdout: output.stdout, stderr: output.stderr + result.stderr };
+    } finally {
+      clearTimeout(answerTimer);
+    }
+  }
+
+  /** One command on its own channel: its exit code and both streams, bounded in time and in size. */
+  private async runChannel(
+    command: string,
+    wrapped: string,
+    options: { stdin?: string; timeoutMs: number; maxOutputBytes?: number; pty?: boolean; watch?: (chunk: Buffer, type: (text: string) => void, fail: (error: HostError) => void) => void },
+  ): Promise<ExecResult> {
+    const { timeoutMs } = options;
+    // On a PTY the input stays open (node-ssh ends a channel without stdin at once, and the end of
+    // input hangs the terminal up before su has read the password): it is typed into when asked.
+    const keyboard = options.pty ? new PassThrough() : undefined;
+    const stdin = keyboard ?? options.stdin;
     let channel: ClientChannel | undefined;
     let failStep: (error: HostError) => void = () => {};
     const failed = new Promise<never>((_, reject) => (failStep = reject));
@@ -227,11 +312,17 @@ export class Connection {
       failStep(new HostError('timeout', `command did not finish within ${timeoutMs / 1000}s: ${command.slice(0, 120)}`));
     }, timeoutMs);
     const maxOutput = options.maxOutputBytes ?? DEFAULT_OUTPUT_CAP_BYTES;
+    const fail = (error: HostError) => {
+      channel?.close();
+      failStep(error);
+    };
     const onChannel = (c: ClientChannel) => {
       channel = c;
       capChannelOutput(c, maxOutput, () =>
         failStep(new HostError('command', `output cut off: the command sent more than ${formatBytes(maxOutput)} (stdout and stderr); fleet stopped reading and ended it: ${command.slice(0, 120)}`)),
       );
+      // The watcher's clock starts with the channel: su that never prompts is noticed too.
+      if (keyboard) options.watch?.(Buffer.alloc(0), (text) => keyboard.write(text), fail);
     };
     try {
       // node-ssh decodes each packet on its own, which splits a multibyte character that straddles two
@@ -239,7 +330,17 @@ export class Connection {
       const stdoutBytes: Buffer[] = [];
       const stderrBytes: Buffer[] = [];
       const result = await Promise.race([
-        this.ssh.execCommand(wrapped, { stdin, noTrim: true, onChannel, onStdout: (chunk) => stdoutBytes.push(chunk), onStderr: (chunk) => stderrBytes.push(chunk) }),
+        this.ssh.execCommand(wrapped, {
+          stdin,
+          noTrim: true,
+          onChannel,
+          ...(options.pty ? { execOptions: { pty: BECOME_PTY } } : {}),
+          onStdout: (chunk) => {
+            stdoutBytes.push(chunk);
+            if (keyboard) options.watch?.(chunk, (text) => keyboard.write(text), fail);
+          },
+          onStderr: (chunk) => stderrBytes.push(chunk),
+        }),
         failed,
       ]).catch((error: unknown) => {
         // execCommand itself only fails when the session does (a keepalive timeout, a reset): that is the host's failure, not fleet's.
@@ -250,18 +351,11 @@ export class Connection {
         throw new HostError('unreachable', `the SSH session to ${this.target.host} was lost while a command ran (no answer to keepalives, or the connection was cut): ${command.slice(0, 120)}`);
       }
       const stdout = Buffer.concat(stdoutBytes).toString('utf8');
-      let stderr = Buffer.concat(stderrBytes).toString('utf8');
-      if (become) {
-        const marker = stderr.indexOf(`${SUDO_OK}\n`);
-        if (marker < 0) {
-          const reason = stderr.replace(/\[sudo\] password for [^:]*:\s*/g, '').trim().split('\n').slice(-2).join(' ');
-          throw new HostError('sudo', `sudo refused for ${this.target.user}: ${reason || `exit code ${result.code}`}${password ? '' : ' (if sudo needs a password, set become.password_env or become.password_prompt)'}`);
-        }
-        stderr = stderr.slice(0, marker) + stderr.slice(marker + SUDO_OK.length + 1);
-      }
+      const stderr = Buffer.concat(stderrBytes).toString('utf8');
       return { code: result.code ?? (result.signal ? 128 : 255), stdout, stderr };
     } finally {
       clearTimeout(timer);
+      keyboard?.unpipe();
     }
   }
 

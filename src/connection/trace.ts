@@ -10,6 +10,8 @@ export interface CommandTrace {
   /** The command as fleet wrote it, before the sudo and timeout wrapping (secrets masked). */
   command: string;
   sudo: boolean;
+  /** How it became root when sudo is true: sudo, su or doas. */
+  become?: string;
   durationMs: number;
   code?: number;
   stdout?: string;
@@ -57,7 +59,7 @@ export function traceHostOutcome(outcome: { host: string; status: string; durati
   sink({ type: 'host-done', host: outcome.host, status: outcome.status, durationMs: outcome.durationMs, ...(error ? { error } : {}) });
 }
 
-/** A value that must never reach a log or the terminal: sudo and login passwords, basic-auth passwords. */
+/** A value that must never reach a log or the terminal: become (sudo, su, doas) and login passwords, basic-auth and proxy passwords. */
 export function registerSecret(value: string | undefined): void {
   // Very short values would mask ordinary text everywhere; such a password is masked nowhere else either.
   if (value && value.length >= 4) secrets.add(value);

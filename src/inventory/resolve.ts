@@ -4,7 +4,7 @@ import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { Inventory } from './load.ts';
 import { mergeLayers, type Layer } from './merge.ts';
-import type { BecomeSettings, BootstrapSettings, HostKeyChecking, SshSettings } from './schema.ts';
+import type { BecomeMethod, BecomeSettings, BootstrapSettings, HostKeyChecking, SshSettings } from './schema.ts';
 import { loadSshConfig, type SshConfigEntry, type SshConfigLookup } from './ssh-config.ts';
 
 /** Where and how to open an SSH session, after inventory, ~/.ssh/config and defaults are combined. */
@@ -32,6 +32,7 @@ export interface SshTarget {
 
 export interface Become {
   enabled: boolean;
+  method: BecomeMethod;
   passwordEnv?: string;
   passwordPrompt: boolean;
 }
@@ -121,6 +122,7 @@ function resolveBecome(settings: BecomeSettings, user: string): Become {
   // Root needs no sudo; everyone else becomes root unless told not to.
   return {
     enabled: settings.enabled ?? user !== 'root',
+    method: settings.method ?? 'sudo',
     passwordEnv: settings.password_env,
     passwordPrompt: settings.password_prompt ?? false,
   };

@@ -31,10 +31,11 @@ export const sshSchema = z.strictObject({
 
 export const becomeSchema = z.strictObject({
   enabled: z.boolean().optional(),
-  method: z.literal('sudo').optional(),
-  /** Name of an environment variable holding the sudo password; the password itself never sits in the file. */
+  /** How the login user becomes root: sudo (the default), su (root's password) or doas (OpenDoas). */
+  method: z.enum(['sudo', 'su', 'doas']).optional(),
+  /** Name of an environment variable holding the become password (the user's for sudo and doas, root's for su); never in the file. */
   password_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
-  /** Ask for the sudo password on the terminal once per run. */
+  /** Ask for the become password on the terminal once per run (once per method). */
   password_prompt: z.boolean().optional(),
 });
 
@@ -134,5 +135,6 @@ export type PrometheusSettings = z.infer<typeof prometheusSchema>;
 export type HostEntry = z.infer<typeof hostSchema>;
 export type SshSettings = z.infer<typeof sshSchema>;
 export type BecomeSettings = z.infer<typeof becomeSchema>;
+export type BecomeMethod = NonNullable<BecomeSettings['method']>;
 export type BootstrapSettings = z.infer<typeof bootstrapSchema>;
 export type HostKeyChecking = z.infer<typeof hostKeyCheckingSchema>;

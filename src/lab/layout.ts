@@ -33,4 +33,11 @@ export const LAB_ACCOUNTS = {
   sudoPasswordUser: 'deploypw',
   sudoPassword: 'fleet-lab-sudo',
   noSudoUser: 'nosudo',
+  /** No sudo: becomes root with su and root's password (rootPassword). */
+  suUser: 'deploysu',
+  /** doas with a password (OpenDoas `permit persist`): the user's own, doasPassword. */
+  doasUser: 'deploydoas',
+  doasPassword: 'fleet-lab-doas',
+  /** doas with a `nopass` rule: no password, no terminal. */
+  doasNopassUser: 'deploydoasnp',
 } as const;

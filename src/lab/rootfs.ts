@@ -15,6 +15,8 @@ const MIRROR = 'http://deb.debian.org/debian';
 const PACKAGES = [
   'systemd', 'systemd-sysv', 'openssh-server', 'dbus', 'iproute2', 'nftables', 'iptables', 'ufw',
   'curl', 'ca-certificates', 'sudo', 'procps',
+  // OpenDoas, for the hosts whose deploy user becomes root with doas instead of sudo.
+  'doas',
   // Resolves the container's own name, or sudo warns on every call.
   'libnss-myhostname',
   // The central Prometheus (and promtool) of the lab's monitor host; disabled on the others.
@@ -34,7 +36,7 @@ const SUITE_PACKAGES: Record<LabSuite, readonly string[]> = {
   trixie: [],
 };
 // Bump when the steps below change, so a stale cached image is rebuilt.
-const RECIPE_VERSION = 7;
+const RECIPE_VERSION = 8;
 const READY_MARK = '.fleet-lab-ready';
 // Part of every image's recipe: see configureRootfs.
 const SSH_WITHOUT_PAM_SYSTEMD = 'common-session without pam_systemd';
@@ -127,16 +129,20 @@ async function configureRootfs(root: string, publicKey: string): Promise<void> {
   await writeFile(join(root, 'etc/machine-id'), '');
 
   await installAuthorizedKey(root, 'root', '/root', publicKey);
-  for (const user of [LAB_ACCOUNTS.deployUser, LAB_ACCOUNTS.sudoPasswordUser, LAB_ACCOUNTS.noSudoUser]) {
+  for (const user of [LAB_ACCOUNTS.deployUser, LAB_ACCOUNTS.sudoPasswordUser, LAB_ACCOUNTS.noSudoUser, LAB_ACCOUNTS.suUser, LAB_ACCOUNTS.doasUser, LAB_ACCOUNTS.doasNopassUser]) {
     await chroot('useradd', '--create-home', '--shell', '/bin/bash', user);
     await installAuthorizedKey(root, user, `/home/${user}`, publicKey);
   }
   await runLocalChecked('chroot', [root, 'chpasswd'], {
-    input: `root:${LAB_ACCOUNTS.rootPassword}\n${LAB_ACCOUNTS.sudoPasswordUser}:${LAB_ACCOUNTS.sudoPassword}\n`,
+    input: `root:${LAB_ACCOUNTS.rootPassword}\n${LAB_ACCOUNTS.sudoPasswordUser}:${LAB_ACCOUNTS.sudoPassword}\n${LAB_ACCOUNTS.doasUser}:${LAB_ACCOUNTS.doasPassword}\n`,
   });
   const sudoers = join(root, 'etc/sudoers.d/fleet-lab');
   await writeFile(sudoers, `${LAB_ACCOUNTS.deployUser} ALL=(ALL) NOPASSWD:ALL\n${LAB_ACCOUNTS.sudoPasswordUser} ALL=(ALL) ALL\n`);
   await chmod(sudoers, 0o440);
+  // OpenDoas refuses a config that others can write; one rule asks for the user's password, one does not.
+  const doasConf = join(root, 'etc/doas.conf');
+  await writeFile(doasConf, `permit persist ${LAB_ACCOUNTS.doasUser} as root\npermit nopass ${LAB_ACCOUNTS.doasNopassUser} as root\n`);
+  await chmod(doasConf, 0o400);
 }
 
 async function installAuthorizedKey(root: string, user: string, home: string, publicKey: string): Promise<void> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import { ArtifactCache } from '../artifacts/cache.ts';
+import { hostProxyAssignments } from '../artifacts/proxy-env.ts';
 import { fileContentCommand, refusedDestination } from '../facts/path-state.ts';
 import { binaryStateCommand, parseBinaryState, writeRecordCommand } from '../facts/binary-state.ts';
 import { ExternalError } from '../errors.ts';
@@ -161,15 +162,18 @@ function installScript(sourceWord: string, dest: string): string {
   ].join('\n');
 }
 
-/** The host downloads and verifies the archive itself (curl or wget; unzip for zip archives). */
+/** The host downloads and verifies the archive itself (curl or wget, through the controller's proxy; unzip for zip archives). */
 function hostFetchScript(url: string, sha256: string, member: string, dest: string, marker: string, record: string): string {
   const unpack = url.endsWith('.zip')
     ? `command -v unzip >/dev/null || { echo 'unzip is needed on the host for artifacts.fetch: host with zip archives' >&2; exit 1; }; unzip -q "$d/archive" ${shellQuote(member)} -d "$d/x"`
     : `tar -xzf "$d/archive" -C "$d/x" ${shellQuote(member)}`;
+  const assignments = hostProxyAssignments();
+  const proxy = assignments ? `${assignments} ` : '';
   return [
     'set -e',
     'd=$(mktemp -d); trap \'rm -rf "$d"\' EXIT; mkdir "$d/x"',
-    `if command -v curl >/dev/null; then curl -fsSL -o "$d/archive" ${shellQuote(url)}; else wget -qO "$d/archive" ${shellQuote(url)}; fi`,
+    // The controller's proxy variables (and only those) go along, as assignments for the one download.
+    `if command -v curl >/dev/null; then ${proxy}curl -fsSL -o "$d/archive" ${shellQuote(url)}; else ${proxy}wget -qO "$d/archive" ${shellQuote(url)}; fi`,
     `actual=$(sha256sum "$d/archive" | cut -d' ' -f1)`,
     `[ "$actual" = ${shellQuote(sha256)} ] || { echo ${shellQuote(`checksum mismatch for ${url}: expected ${sha256}, downloaded `)}"$actual"'; refusing to install it' >&2; exit 1; }`,
     unpack,

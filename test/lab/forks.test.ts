@@ -15,7 +15,7 @@ describe.skipIf(labUnavailable)('runOnHosts', () => {
       address: hosts[0]!.address,
       groups: [],
       ssh: { host: hosts[0]!.address, port: 22, user: 'root', identityFiles: [labKeyPath()], connectTimeoutMs: 5000, hostKeyChecking: 'off', knownHostsFile: '/dev/null' },
-      become: { enabled: false, passwordPrompt: false },
+      become: { enabled: false, method: 'sudo', passwordPrompt: false },
       labels: {},
       vars: {},
       bootstrap: { user: 'root', passwordPrompt: false, identityFiles: [], hardenSshd: false },

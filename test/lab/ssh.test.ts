@@ -97,7 +97,7 @@ describe.skipIf(labUnavailable)('SSH layer against lab hosts', () => {
     const result = await runFleet(['ping', file, '--json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { hosts: { host: string; status: string; result: { user: string; become: string } }[] };
-    expect(report.hosts.find((host) => host.host === 'aliased')).toMatchObject({ status: 'ok', result: { user: 'deploy', become: 'yes' } });
+    expect(report.hosts.find((host) => host.host === 'aliased')).toMatchObject({ status: 'ok', result: { user: 'deploy', become: 'sudo' } });
 
     // The jumped session arrives from the bastion's address, not from the controller's.
     const { loadInventory } = await import('../../src/inventory/load.ts');
@@ -150,7 +150,7 @@ describe.skipIf(labUnavailable)('SSH layer against lab hosts', () => {
     const result = await runFleet(['ping', file]);
     expect(result.code, result.stdout).toBe(2);
     expect(result.stdout).toMatch(/locked\s+FAILED\s+sudo refused for nosudo: sudo: a password is required/);
-    expect(result.stdout).toMatch(new RegExp(`${hosts[0]!.name}\\s+ok\\s+root, sudo not needed\\s+Debian GNU/Linux 12`));
+    expect(result.stdout).toMatch(new RegExp(`${hosts[0]!.name}\\s+ok\\s+root, become not needed\\s+Debian GNU/Linux 12`));
   });
 
   it('takes the sudo password from the environment variable the inventory names', async () => {

@@ -96,12 +96,15 @@ export function registerApply(program: Command): void {
 
 function renderRecap(outcomes: readonly HostOutcome<{ changes: Change[] }>[], check: boolean): string {
   const count = (changes: Change[] | undefined, changed: boolean) => String((changes ?? []).filter((change) => isChange(change) === changed).length);
+  // sudo is the usual way: the recap names the method only in runs where some host used another.
+  const otherBecome = outcomes.some((outcome) => outcome.connection?.become && outcome.connection.become !== 'sudo');
   const rows = outcomes.map((outcome) => [
     outcome.host,
     paintStatus(outcome.status),
     `ok=${count(outcome.result?.changes, false)}`,
     `${check ? 'would change' : 'changed'}=${count(outcome.result?.changes, true)}`,
     formatSeconds(outcome.durationMs),
+    ...(otherBecome ? [outcome.connection?.become ? `become ${outcome.connection.become}` : ''] : []),
     outcome.error ? color.red(`${outcome.error.step ? `${outcome.error.step}: ` : ''}${maskCredentials(outcome.error.message.split('\n')[0]!)}`) : '',
   ]);
   const skipped = outcomes.filter((outcome) => outcome.status === 'not-attempted');

@@ -49,7 +49,7 @@ export function registerInventory(program: Command): void {
       host.name,
       describeTarget(host.ssh),
       host.groups.join(',') || '-',
-      host.become.enabled ? 'sudo' : '-',
+      host.become.enabled ? host.become.method : '-',
       Object.entries(host.labels).map(([key, value]) => `${key}=${value}`).join(',') || '-',
     ]);
     process.stdout.write(`${formatTable([['host', 'connects to', 'groups', 'become', 'labels'].map(color.dim), ...rows])}\n${hosts.length} host(s)\n`);
@@ -82,6 +82,7 @@ function settingRows(host: ResolvedHost): string[][] {
     ['ssh.host_key_checking', host.ssh.hostKeyChecking],
     ['ssh.known_hosts_file', host.ssh.knownHostsFile],
     ['become.enabled', host.become.enabled],
+    ['become.method', host.become.method],
     ['become.password_env', host.become.passwordEnv ?? '(none)'],
     ['become.password_prompt', host.become.passwordPrompt],
     ['bootstrap.user', host.bootstrap.user],

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { shellQuote } from '../../connection/quote.ts';
+import type { BecomeMethod } from '../../inventory/schema.ts';
 import { becomeOpenOptions, collectBecomePasswords } from '../become-passwords.ts';
 import { addHostOptions, type CommonOptions } from '../common-options.ts';
 import { color } from '../colors.ts';
@@ -9,7 +10,8 @@ import { formatTable } from '../table.ts';
 
 interface PingResult {
   user: string;
-  become: 'yes' | 'not needed';
+  /** How this host became root (sudo, su or doas), or that the login user is root already. */
+  become: BecomeMethod | 'not needed';
   os: string;
   arch: string;
 }
@@ -21,9 +23,9 @@ export function registerPing(program: Command): void {
   addHostOptions(
     program
       .command('ping')
-      .summary('connect to every host and check that sudo works')
+      .summary('connect to every host and check that become (sudo, su, doas) works')
       .description(
-        'Connects to every selected host in parallel over SSH, checks that become (sudo) works, and prints a recap with the OS and CPU architecture.\n\n' +
+        'Connects to every selected host in parallel over SSH, checks that become works (become.method: sudo, su or doas), and prints a recap with the method, the OS and the CPU architecture.\n\n' +
           'Example:\n  fleet ping inventory.yaml --limit web --forks 20',
       )
       .argument('<inventory>', 'inventory YAML file'),
@@ -42,9 +44,10 @@ export function registerPing(program: Command): void {
         const [arch = '?', os = '?'] = (await connection.execChecked('probe', PROBE)).trim().split('\n');
         let become: PingResult['become'] = 'not needed';
         if (host.become.enabled && host.ssh.user !== 'root') {
-          report('sudo');
-          await connection.execChecked('sudo', `test "$(id -u)" = 0 || { echo ${shellQuote('not root after sudo')} >&2; exit 1; }`, { sudo: true });
-          become = 'yes';
+          const method = host.become.method;
+          report(method);
+          await connection.execChecked(method, `test "$(id -u)" = 0 || { echo ${shellQuote(`not root after ${method}`)} >&2; exit 1; }`, { sudo: true });
+          become = method;
         }
         return { status: 'ok', result: { user: host.ssh.user, become, os, arch } };
       },
@@ -64,7 +67,7 @@ export function registerPing(program: Command): void {
         return [
           outcome.host,
           paintStatus(outcome.status),
-          result ? `${result.user}, sudo ${result.become}` : '',
+          result ? `${result.user}, become ${result.become}` : '',
           result ? `${result.os} · ${result.arch}` : color.red(outcome.error?.message.split('\n')[0] ?? ''),
           formatSeconds(outcome.durationMs),
         ];

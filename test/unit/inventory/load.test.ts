@@ -80,6 +80,11 @@ describe('loadInventory', () => {
     expect(message).not.toContain('hunter2');
   });
 
+  it('refuses a become method fleet does not know, naming the line and the three it knows', async () => {
+    const message = await loadError('defaults:\n  become:\n    method: pkexec\n');
+    expect(message).toMatch(/^inv\.yaml:3:\d+: defaults\.become\.method: .*"sudo".*"su".*"doas"/);
+  });
+
   it('names a missing file', async () => {
     await expect(loadInventory('/nonexistent/inv.yaml')).rejects.toThrow('/nonexistent/inv.yaml: cannot read the file: ENOENT');
   });

@@ -57,6 +57,7 @@ describe('resolveHosts', () => {
     expect(hosts.db1!.ssh).toMatchObject({ user: 'root', port: 22 });
     expect(hosts.db1!.become.enabled).toBe(false);
     expect(hosts.web1!.become.enabled).toBe(true);
+    expect(hosts.web1!.become.method).toBe('sudo');
   });
 
   it('takes HostName, Port and ProxyJump from ~/.ssh/config for an alias, inventory values still winning', async () => {
