@@ -5,6 +5,8 @@ import { convergeHost, type HostProgram } from '../../../src/engine/host-plan.ts
 import { fileResource } from '../../../src/resources/file.ts';
 import { httpCheck } from '../../../src/resources/http-check.ts';
 import { serviceResource } from '../../../src/resources/service.ts';
+import type { ResolvedHost } from '../../../src/inventory/resolve.ts';
+import { statusFacts } from '../../../src/status/host-status.ts';
 
 /**
  * Stands in for the SSH session of a Debian host whose services and files are as the program wants
@@ -17,6 +19,8 @@ function fakeHost(files: Record<string, string>, stopped: string[] = []) {
   const answer = (command: string): string => {
     const service = /systemctl is-enabled '?([^' ]+)\.service/.exec(command);
     if (service) return `enabled|${stopped.includes(service[1]!) && !running.has(service[1]!) ? 'inactive' : 'active'}\n`;
+    const active = /systemctl is-active '?([^' ]+)\.service/.exec(command);
+    if (active) return stopped.includes(active[1]!) ? 'inactive\n' : 'active\n';
     const path = /sha256sum '?([^' |]+)/.exec(command)?.[1];
     if (path && path in files) return `regular file|644|root|root|${createHash('sha256').update(files[path]!).digest('hex')}\n`;
     // The status marker is random per run: answer with the one the command asks curl to print.
@@ -63,6 +67,21 @@ describe('a converged host costs one command after connecting', () => {
       }
     });
   }
+
+  it('fleet status, with its read-only extras (record, service states, running versions), costs one command like check', async () => {
+    const built = program(5);
+    const { connection, commands } = fakeHost(built.files);
+    const host = { name: 'web1', address: '192.0.2.11', groups: [], labels: {}, vars: {} } as unknown as ResolvedHost;
+    const extraFacts = statusFacts(host, ['app0', 'app4']);
+    let raw: ReadonlyMap<string, string> | undefined;
+    const changes = await convergeHost(connection, built.program, { check: true, diff: false, extraFacts, onPlan: async (plan) => void (raw = plan.facts.raw) }, () => {});
+    expect(changes.filter((change) => change.action !== 'same')).toEqual([]);
+    expect(commands).toHaveLength(1);
+    // The extras rode in that one command, and their answers came back.
+    expect(raw?.get('status-service:app0')).toBe('active\n');
+    expect(raw?.get('status-service:app4')).toBe('active\n');
+    expect(extraFacts.every((fact) => commands[0]!.includes(fact.command))).toBe(true);
+  });
 
   it('a host that changed runs more: the change, then a re-read that also makes the checks\' first attempts', async () => {
     const built = program(3);
