@@ -211,7 +211,9 @@ async function waitForTargets(connection: Connection, url: string, options: Regi
   // Only a scrape after this moment (on the server's clock) proves anything: health is stale until then.
   const serverNow = Number((await connection.execChecked('read the server clock', 'date +%s')).trim()) * 1000;
   const fresh = (target: ActiveTarget, host: string) => deadlineMs === 0 || !options.changed.has(host) || Date.parse(target.lastScrape) >= serverNow;
-  const expected = FLEET_JOBS.flatMap((job) => listedHosts(options, job).map((host) => ({ host, job: job.name, address: targetAddress(host, job.port(host)) })));
+  const expected = options.registered.flatMap((host) =>
+    FLEET_JOBS.filter((job) => listedHosts(options, job).includes(host)).map((job) => ({ host, job: job.name, address: targetAddress(host, job.port(host)) })),
+  );
   for (;;) {
     const active = await activeTargets(connection, url).catch((error: Error) => {
       throw new HostError('verify', `Prometheus at ${url}: ${error.message}`);
