@@ -101,7 +101,7 @@ function figure(key: Figure['key'], label: string, hosts: number, samples: Sampl
 }
 
 /** Runs fleet `repeats` times against the lab, each run between two background samples. */
-async function measureFleetRuns(lab: BenchLab, kind: 'converged' | 'check' | 'check-tampered', args: string[], tampered?: string): Promise<Sample[]> {
+async function measureFleetRuns(lab: BenchLab, kind: 'converged' | 'check' | 'status' | 'check-tampered', args: string[], tampered?: string): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (let i = 0; i < repeats; i++) {
     const before = lastBackground ?? (await background());
@@ -195,6 +195,7 @@ async function measureLab(): Promise<LabResults> {
     figures.push(figure('cold', 'cold apply (fresh hosts)', lab.hosts.length, cold));
     figures.push(figure('converged', 'converged apply', lab.hosts.length, await measureFleetRuns(lab, 'converged', ['apply'])));
     figures.push(figure('check', 'drift check, no drift', lab.hosts.length, await measureFleetRuns(lab, 'check', ['check'])));
+    figures.push(figure('status', '`fleet status`, no drift', lab.hosts.length, await measureFleetRuns(lab, 'status', ['status'])));
     const tamperedFile = await tamperWithOneFile(lab.hosts.find((host) => host.name === 'lab1') ?? lab.hosts[0]!);
     figures.push(figure('check-tampered', 'drift check, one file changed on one host', lab.hosts.length, await measureFleetRuns(lab, 'check-tampered', ['check'], tamperedFile.split(':')[0])));
 

@@ -11,7 +11,7 @@ interface HostEntry {
  * Whether a run did what the figure claims to measure; a figure from a run that did not (a host
  * failed, a converged run changed something) is kept but reported as invalid, with the reason.
  */
-export function problemsOf(kind: 'cold' | 'converged' | 'check' | 'check-tampered' | 'scale-check', run: FleetRun, expectedHosts: number, tamperedHost?: string): string[] {
+export function problemsOf(kind: 'cold' | 'converged' | 'check' | 'status' | 'check-tampered' | 'scale-check', run: FleetRun, expectedHosts: number, tamperedHost?: string): string[] {
   if (run.timedOut) return ['did not finish in time (ended by the benchmark)'];
   const report = run.report;
   if (!report) return [`no JSON report (exit ${run.exitCode}): ${run.stderrTail.split('\n').pop() ?? ''}`];
@@ -39,6 +39,13 @@ export function problemsOf(kind: 'cold' | 'converged' | 'check' | 'check-tampere
     case 'scale-check': {
       const bad = notOk(hosts, ['in-sync']);
       if (bad.length) problems.push(`not in sync: ${describe(bad)}`);
+      if (run.exitCode !== 0) problems.push(`exit code ${run.exitCode}`);
+      break;
+    }
+    case 'status': {
+      // A status row per host: reachable, nothing drifted, no error.
+      const bad = (hosts as (HostEntry & { reachable?: boolean; drift?: number })[]).filter((entry) => !entry.reachable || entry.drift !== 0 || entry.error);
+      if (bad.length) problems.push(`not reachable and in sync: ${bad.slice(0, 3).map((entry) => `${entry.host} (${entry.reachable ? `drift ${entry.drift}` : 'unreachable'}${entry.error ? `: ${errorOf(entry).slice(0, 300)}` : ''})`).join(', ')}`);
       if (run.exitCode !== 0) problems.push(`exit code ${run.exitCode}`);
       break;
     }

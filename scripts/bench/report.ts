@@ -12,6 +12,9 @@ export const TARGETS = {
   targetHosts: 50,
 } as const;
 
+/** Allowance for run-to-run noise when status is compared with check (one median of a few runs each). */
+const STATUS_NOISE = 0.1;
+
 interface Verdict {
   target: string;
   missed: string[];
@@ -33,6 +36,16 @@ function verdictOf(figure: Figure, floor: Sample | undefined, results: LabResult
       return { target: `< ${TARGETS.startupSeconds} s`, missed };
     case 'floor':
       return { target: 'the reference', missed };
+    case 'status': {
+      // status is check's pass plus a few read-only commands in the same round trip: it must cost no more.
+      const check = results.figures.find((candidate) => candidate.key === 'check')?.median;
+      if (check) {
+        if ((m.commandsPerHost ?? NaN) > (check.commandsPerHost ?? NaN)) missed.push(`cmds/host ${fixed(m.commandsPerHost)} > ${fixed(check.commandsPerHost)}`);
+        if (m.wallSeconds > check.wallSeconds * (1 + STATUS_NOISE)) missed.push(`wall ${fixed(m.wallSeconds / check.wallSeconds, 2)}x check`);
+        if ((m.cpuPerHost ?? NaN) > (check.cpuPerHost ?? NaN) * (1 + STATUS_NOISE)) missed.push(`CPU/host ${fixed((m.cpuPerHost ?? NaN) / (check.cpuPerHost ?? NaN), 2)}x check`);
+      }
+      return { target: `<= check (cmds/host; wall and CPU/host within ${STATUS_NOISE * 100}%)`, missed };
+    }
     case 'cold': {
       if (m.wallSeconds >= TARGETS.coldApplySeconds) missed.push(`${fixed(m.wallSeconds)} s`);
       const repeated = Object.entries(m.downloads ?? {}).filter(([, count]) => count > 1);

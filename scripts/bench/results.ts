@@ -42,7 +42,7 @@ export interface Sample {
 }
 
 export interface Figure {
-  key: 'help' | 'inventory' | 'floor' | 'cold' | 'converged' | 'check' | 'check-tampered';
+  key: 'help' | 'inventory' | 'floor' | 'cold' | 'converged' | 'check' | 'status' | 'check-tampered';
   label: string;
   /** Hosts the run talked to. */
   hosts: number;

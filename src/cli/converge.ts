@@ -32,6 +32,7 @@ export async function buildPrograms(hosts: readonly ResolvedHost[], playbookName
   const fleet: FleetContext = {
     prometheus_addresses: loaded.prometheusServers.map((server) => server.address),
     prometheus_remote_write_url: firstServer ? `${prometheusUrl(firstServer, loaded.prometheusServers[0]!)}/api/v1/write` : '',
+    prometheus_scrape_interval: loaded.inventory.raw.prometheus?.scrape_interval ?? '',
   };
   const peers = new Map(loaded.all.map((host) => [host.name, host]));
   const programs = new Map<string, HostProgram>();

@@ -1,10 +1,11 @@
 import type { HostOutcome } from '../engine/events.ts';
 import { Connection, type OpenOptions } from '../connection/ssh.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
-import { registerWithPrometheus, type ServerResult } from '../register/register.ts';
+import { registerWithPrometheus, type RegisterOptions, type ServerResult } from '../register/register.ts';
 import { nodeExporterScrapeAuth } from '../register/scrape-auth.ts';
 import { nodeExporterScrapeTls } from '../register/scrape-tls.ts';
 import { registeredHosts } from '../register/targets.ts';
+import { remoteWritesToFirstServer } from '../register/remote-write-samples.ts';
 import { applyShard } from '../inventory/shard.ts';
 import { becomeOpenOptions } from './become-passwords.ts';
 import { color } from './colors.ts';
@@ -17,6 +18,8 @@ import { maskCredentials } from './output-diffs.ts';
 export interface RegistrationRun {
   /** Hosts left out of the target files (fleet remove). */
   without?: readonly string[];
+  /** Hosts left out of one job's target file (fleet remove --component). */
+  unlisted?: RegisterOptions['unlisted'];
   /** Hosts whose targets must be up before the deadline. */
   awaited: readonly ResolvedHost[];
   /** Hosts this run changed: their targets need a fresh scrape (default: all awaited hosts). */
@@ -76,16 +79,6 @@ export function checkRegistrationInputs(loaded: LoadedHosts): void {
   }
 }
 
-/** Hosts whose Alloy ships metrics to the first Prometheus server (extra scrapes or host metrics, no URL of their own). */
-function remoteWriteSenders(hosts: readonly ResolvedHost[]): string[] {
-  return hosts
-    .filter((host) => {
-      const alloy = (host.vars.alloy ?? {}) as { extra_scrapes?: unknown[]; host_metrics?: boolean; remote_write_url?: string };
-      return ((alloy.extra_scrapes?.length ?? 0) > 0 || alloy.host_metrics === true) && !alloy.remote_write_url;
-    })
-    .map((host) => host.name);
-}
-
 /** Registers the inventory's hosts with its Prometheus servers; the servers are reached whatever the --limit. */
 export async function runRegistration(loaded: LoadedHosts, run: RegistrationRun): Promise<HostOutcome<ServerResult>[]> {
   const settings = loaded.inventory.raw.prometheus;
@@ -96,13 +89,14 @@ export async function runRegistration(loaded: LoadedHosts, run: RegistrationRun)
   const outcomes = await registerWithPrometheus(loaded.prometheusServers, {
     settings,
     registered,
+    unlisted: run.unlisted,
     awaited: run.awaited.filter((host) => registered.includes(host)),
     changed: new Set(run.changed ?? run.awaited.map((host) => host.name)),
     scrapeAuth: nodeExporterScrapeAuth(registered),
     shard: loaded.shard,
     pruneShardFiles: run.pruneShardFiles,
     scrapeTls: nodeExporterScrapeTls(registered),
-    remoteWriteSenders: remoteWriteSenders(registered),
+    remoteWriteSenders: registered.filter((host) => remoteWritesToFirstServer(host) && !run.unlisted?.['fleet-alloy']?.includes(host.name)),
     check: run.check,
     diff: run.diff,
     forks: run.forks,
@@ -133,6 +127,15 @@ export function renderRegistration(outcomes: readonly HostOutcome<ServerResult>[
       target.lastError ? `${target.lastError}${target.scrapeUrl ? ` (${target.scrapeUrl})` : ''}` : '',
     ]);
     if (rows.length) parts.push(formatTable(rows));
+    // Remote-written series, as the receiver (this server) has them.
+    const samples = (result?.samples ?? []).map((state) => [
+      `  ${state.instance}`,
+      state.job,
+      'remote write',
+      state.state === 'arrived' ? color.green('arrived') : color.red('missing'),
+      state.lastSample ? `last sample ${state.lastSample}` : 'no sample',
+    ]);
+    if (samples.length) parts.push(formatTable(samples));
   }
   return parts.join('\n');
 }

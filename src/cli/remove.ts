@@ -1,5 +1,9 @@
 import { UsageError } from '../errors.ts';
 import { COMPONENT_TAGS, type Component } from '../lifecycle/uninstall.ts';
+import type { FleetJob } from '../register/targets.ts';
+
+/** The Prometheus job that scrapes each component. */
+const COMPONENT_JOBS: Record<Component, FleetJob['name']> = { 'node-exporter': 'fleet-node', alloy: 'fleet-alloy' };
 import { collectBecomePasswords } from './become-passwords.ts';
 import { color } from './colors.ts';
 import type { RemoveOptions } from './commands/register.ts';
@@ -21,8 +25,9 @@ export async function runRemove(inventoryFile: string, names: string[], options:
   const loaded = await loadHosts(inventoryFile, { limit: options.limit, extraVars: options.extraVars });
   const unknown = names.filter((name) => !loaded.all.some((host) => host.name === name));
   if (unknown.length) throw new UsageError(`not in ${inventoryFile}: ${unknown.join(', ')}`);
-  // Only removing a whole host takes it out of Prometheus; one component removed leaves the host registered.
-  const deregister = components.length === 0 && loaded.inventory.raw.prometheus !== undefined;
+  // Removing a whole host takes it out of Prometheus; one component removed takes out only that component's
+  // target, and the host stays registered with the other.
+  const deregister = loaded.inventory.raw.prometheus !== undefined;
   if (!uninstall && !deregister) throw new UsageError(`${inventoryFile} names no Prometheus servers; add prometheus: { servers: [{ host: NAME }] }, or pass --uninstall`);
   if (deregister) checkRegistrationInputs(loaded);
   const hosts = loaded.all.filter((host) => names.includes(host.name));
@@ -30,7 +35,8 @@ export async function runRemove(inventoryFile: string, names: string[], options:
   const diff = options.diff === true;
   const passwords = await collectBecomePasswords(withPrometheusServers(uninstall ? hosts : [], loaded, deregister));
   // Deregistered first, so Prometheus stops scraping before the exporters stop and no target goes down on the way.
-  const registration = deregister ? await runRegistration(loaded, { without: names, awaited: [], check, diff, forks: options.forks, passwords }) : [];
+  const unlisted = Object.fromEntries(components.map((component) => [COMPONENT_JOBS[component], names]));
+  const registration = deregister ? await runRegistration(loaded, components.length ? { unlisted, awaited: [], check, diff, forks: options.forks, passwords } : { without: names, awaited: [], check, diff, forks: options.forks, passwords }) : [];
   const { uninstallHosts } = await import('../lifecycle/run-uninstall.ts');
   const removed = uninstall ? await uninstallHosts(hosts, { components, check, diff, forks: options.forks, passwords }) : [];
   if (options.json) {
@@ -43,7 +49,8 @@ export async function runRemove(inventoryFile: string, names: string[], options:
       process.stdout.write(`\n${color.bold(check ? 'UNINSTALL PLAN (nothing was changed)' : 'UNINSTALL')}\n${formatTable(rows)}\n`);
     }
     if (registration.length) process.stdout.write(`${renderRegistration(registration, { diff, check })}\n`);
-    if (deregister && !check) process.stdout.write(`\nDeregistered ${names.join(', ')}. Delete them from ${inventoryFile}, or the next fleet apply registers them again.\n`);
+    if (deregister && !check && components.length === 0) process.stdout.write(`\nDeregistered ${names.join(', ')}. Delete them from ${inventoryFile}, or the next fleet apply registers them again.\n`);
+    if (deregister && !check && components.length) process.stdout.write(`\n${names.join(', ')} stay registered without the ${components.map((component) => COMPONENT_JOBS[component]).join(' and ')} target. The next fleet apply of a playbook that installs ${components.join(' or ')} puts it back.\n`);
   }
   process.exitCode = exitCodeFor([...removed, ...registration]);
 }

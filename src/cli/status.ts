@@ -22,7 +22,10 @@ export async function runStatus(inventoryFile: string, playbookNames: string[], 
   const outcomes = await convergeHosts(loaded.selected, programs, { ...run, extraFacts: (host) => statusFacts(host, servicesOf(host.name)) });
   const registration = register ? await runRegistration(loaded, { ...run, awaited: [] }) : [];
   const rows = outcomes.map((outcome) => hostStatus(outcome, registration));
-  process.stdout.write(options.json ? `${JSON.stringify({ command: 'status', hosts: rows.map((row) => ({ ...row, error: row.error && maskCredentials(row.error) })) }, null, 2)}\n` : renderStatus(rows));
+  // What each SSH connection cost, as check's --json reports it (the benchmark compares the two).
+  const usage = (outcome: { host: string; status: string; connection?: unknown }) => ({ host: outcome.host, status: outcome.status, connection: outcome.connection });
+  const json = { command: 'status', hosts: rows.map((row, index) => ({ ...row, error: row.error && maskCredentials(row.error), connection: outcomes[index]!.connection })), registration: registration.map(usage) };
+  process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : renderStatus(rows));
   process.exitCode = exitCodeFor(outcomes);
 }
 

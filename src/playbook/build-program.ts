@@ -26,9 +26,11 @@ export interface FleetContext {
   prometheus_addresses: string[];
   /** The first server's remote-write endpoint, where Alloy sends extra scrapes unless told otherwise. */
   prometheus_remote_write_url: string;
+  /** prometheus.scrape_interval: Alloy's scrapes take it too, so both paths sample hosts alike; '' when unset. */
+  prometheus_scrape_interval: string;
 }
 
-export const NO_FLEET_CONTEXT: FleetContext = { prometheus_addresses: [], prometheus_remote_write_url: '' };
+export const NO_FLEET_CONTEXT: FleetContext = { prometheus_addresses: [], prometheus_remote_write_url: '', prometheus_scrape_interval: '' };
 
 /** Every host of the inventory by name, for checks that start on another host. */
 export type InventoryHosts = ReadonlyMap<string, ResolvedHost>;

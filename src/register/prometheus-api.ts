@@ -93,3 +93,18 @@ export async function remoteWriteReceiverEnabled(connection: Connection, baseUrl
   const flags = (JSON.parse(body) as { data: Record<string, string> }).data;
   return flags['web.enable-remote-write-receiver'] === 'true' || (flags['enable-feature'] ?? '').split(',').includes('remote-write-receiver');
 }
+
+export interface VectorSample {
+  metric: Record<string, string>;
+  /** [evaluation time in seconds, the value as text] */
+  value: [number, string];
+}
+
+/** An instant query through GET /api/v1/query; the result must be a vector. */
+export async function queryPrometheus(connection: Connection, baseUrl: string, query: string): Promise<VectorSample[]> {
+  const { status, body } = await curlOnServer(connection, `${baseUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
+  if (status !== 200) throw new Error(`GET ${baseUrl}/api/v1/query?query=${query} answered ${status || 'nothing'}: ${body.slice(0, 200)}`);
+  const answer = JSON.parse(body) as { data: { resultType: string; result: VectorSample[] } };
+  if (answer.data.resultType !== 'vector') throw new Error(`GET ${baseUrl}/api/v1/query?query=${query} answered a ${answer.data.resultType}, not a vector`);
+  return answer.data.result;
+}

@@ -17,7 +17,8 @@ import type { ScrapeTls } from './scrape-tls.ts';
 import { dirname } from 'node:path';
 import type { Shard } from '../inventory/shard.ts';
 import { listShardFiles, targetFileName } from './shard-files.ts';
-import { FLEET_JOBS, fileSdContent, sameFormAsScrapeUrl, targetAddress } from './targets.ts';
+import { FLEET_JOBS, fileSdContent, sameFormAsScrapeUrl, targetAddress, type FleetJob } from './targets.ts';
+import { expectedSeries, missingSamplesMessage, waitForSamples, type SampleState } from './remote-write-samples.ts';
 
 export interface TargetState {
   job: string;
@@ -35,12 +36,16 @@ export interface ServerResult {
   /** Set when Prometheus had not picked up the target files on its own and a reload made it read them. */
   rereadTargets?: string;
   targets: TargetState[];
+  /** On the first server, when hosts remote-write to it: whether each awaited host's series arrived. */
+  samples?: SampleState[];
 }
 
 export interface RegisterOptions {
   settings: PrometheusSettings;
   /** Every host of the inventory that should be scraped: the files list exactly these. */
   registered: readonly ResolvedHost[];
+  /** Hosts left out of one job's file only (fleet remove --component): the component is gone, the host stays. */
+  unlisted?: Partial<Record<FleetJob['name'], readonly string[]>>;
   /** Hosts whose targets must come up before the deadline (this run's healthy hosts). */
   awaited: readonly ResolvedHost[];
   /**
@@ -58,7 +63,7 @@ export interface RegisterOptions {
   /** HTTPS for the fleet-node job when the Node Exporters serve TLS. */
   scrapeTls?: ScrapeTls;
   /** Hosts whose Alloy remote-writes to the first server (no alloy.remote_write_url of their own). */
-  remoteWriteSenders?: readonly string[];
+  remoteWriteSenders?: readonly ResolvedHost[];
   check: boolean;
   diff: boolean;
   forks: number;
@@ -126,9 +131,19 @@ export async function registerWithPrometheus(servers: readonly ResolvedHost[], o
       }));
       if (!receives) {
         problems.push(
-          `Prometheus at ${url} does not accept remote write (it answers 404 on /api/v1/write), yet Alloy on ${senders.join(', ')} sends metrics there: ` +
+          `Prometheus at ${url} does not accept remote write (it answers 404 on /api/v1/write), yet Alloy on ${senders.map((sender) => sender.name).join(', ')} sends metrics there: ` +
             'start Prometheus with --web.enable-remote-write-receiver (Debian: add it to ARGS in /etc/default/prometheus, then restart it), or set alloy.remote_write_url',
         );
+      } else if (senders.length) {
+        // Only the receiver itself proves the path: Alloy reports nothing to fleet about failed writes.
+        report('wait for remote-written samples');
+        const expected = expectedSeries(senders.filter((sender) => options.awaited.includes(sender)));
+        const deadlineMs = options.check ? 0 : options.settings.wait_for_targets * 1000;
+        result.samples = await waitForSamples(connection, url, expected, options.changed, deadlineMs).catch((error: Error) => {
+          throw new HostError('verify', `Prometheus at ${url}: ${error.message}`);
+        });
+        const missing = result.samples.filter((state) => state.state === 'missing');
+        if (missing.length && !options.check) problems.push(missingSamplesMessage(missing, `${url}/api/v1/write`, url, expected, deadlineMs));
       }
       const down = result.targets.filter((target) => target.health !== 'up' && options.awaited.some((host) => host.name === target.instance));
       if (down.length && !options.check) problems.push(`${down.length} target(s) not up in Prometheus: ${down.map((target) => `${target.instance} ${target.job} (${target.health}${target.lastError ? `: ${target.lastError}` : ''})`).join('; ')}`);
@@ -159,7 +174,7 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
     resources: [
       { resource: directoryResource({ path: server.file_sd_dir, mode: '0755', owner: 'root', group: 'root', tags }) },
       ...FLEET_JOBS.map((job) => ({
-        resource: fileResource({ path: `${server.file_sd_dir}/${targetFileName(job, options.shard)}`, content: fileSdContent(options.registered, job), mode: '0644', owner: 'root', group: 'root', tags }),
+        resource: fileResource({ path: `${server.file_sd_dir}/${targetFileName(job, options.shard)}`, content: fileSdContent(listedHosts(options, job), job), mode: '0644', owner: 'root', group: 'root', tags }),
       })),
       // The password file exists before the config names it, and is removed only once the new config no
       // longer names it (Prometheus reloads right after).
@@ -184,6 +199,11 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
   };
 }
 
+/** The hosts one job's target file lists. */
+function listedHosts(options: RegisterOptions, job: FleetJob): ResolvedHost[] {
+  return options.registered.filter((host) => !options.unlisted?.[job.name]?.includes(host.name));
+}
+
 function scrapesAddress(scrapeUrl: string, address: string): boolean {
   const { wanted, seen } = sameFormAsScrapeUrl(address, scrapeUrl);
   return wanted === seen;
@@ -203,7 +223,9 @@ async function waitForTargets(connection: Connection, url: string, options: Regi
   const serverNow = Number.isFinite(firstLook.serverNowMs) ? firstLook.serverNowMs : Number((await connection.execChecked('read the server clock', 'date +%s')).trim()) * 1000;
   let seen = firstLook.targets;
   const fresh = (target: ActiveTarget, host: string) => deadlineMs === 0 || !options.changed.has(host) || Date.parse(target.lastScrape) >= serverNow;
-  const expected = options.registered.flatMap((host) => FLEET_JOBS.map((job) => ({ host, job: job.name, address: targetAddress(host, job.port(host)) })));
+  const expected = options.registered.flatMap((host) =>
+    FLEET_JOBS.filter((job) => listedHosts(options, job).includes(host)).map((job) => ({ host, job: job.name, address: targetAddress(host, job.port(host)) })),
+  );
   for (;;) {
     const looked = seen;
     seen = undefined;

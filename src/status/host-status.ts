@@ -10,8 +10,11 @@ import type { ConvergeOutcome } from '../cli/converge.ts';
 
 /** The exporters whose running version status reads from their own /metrics, with their build_info metric. */
 const ENDPOINTS = [
-  { component: 'node_exporter', metric: 'node_exporter_build_info', defaultPort: 9100 },
-  { component: 'alloy', metric: 'alloy_build_info', defaultPort: 12345 },
+  // Node Exporter runs only the collectors a request names (collect[], node_exporter.go) and always adds its
+  // build_info: the textfile collector is cheap where a full scrape runs the systemd one over D-Bus. A host
+  // with textfile disabled answers 400 to that; the full /metrics is the fallback.
+  { component: 'node_exporter', metric: 'node_exporter_build_info', defaultPort: 9100, cheapQuery: '?collect%5B%5D=textfile' },
+  { component: 'alloy', metric: 'alloy_build_info', defaultPort: 12345, cheapQuery: '' },
 ] as const;
 
 export interface HostStatusRow {
@@ -40,10 +43,11 @@ export function statusFacts(host: ResolvedHost, services: readonly string[]): Fa
   return [
     recordFact(),
     ...services.map((service) => unitStateFact(`status-service:${service}`, `${service}.service`)),
-    ...ENDPOINTS.map(({ component, metric, defaultPort }) => {
+    ...ENDPOINTS.map(({ component, metric, defaultPort, cheapQuery }) => {
       const port = portOf(host, component, defaultPort);
-      const fetch = (scheme: string) => `curl -sk --max-time 3 ${shellQuote(`${scheme}://127.0.0.1:${port}/metrics`)} 2>/dev/null`;
-      return { key: `status-version:${component}`, command: `{ ${fetch('http')} || ${fetch('https')}; } | grep -m1 ${shellQuote(`^${metric}{`)} || true` };
+      const fetch = (scheme: string, query: string) => `curl -sk --max-time 3 ${shellQuote(`${scheme}://127.0.0.1:${port}/metrics${query}`)} 2>/dev/null`;
+      const read = (query: string) => `{ ${fetch('http', query)} || ${fetch('https', query)}; } | grep -m1 ${shellQuote(`^${metric}{`)}`;
+      return { key: `status-version:${component}`, command: `${cheapQuery ? `${read(cheapQuery)} || ` : ''}${read('')} || true` };
     }),
   ];
 }

@@ -42,6 +42,19 @@ describe.skipIf(labUnavailable)('fleet status against lab hosts', () => {
     expect(a.targets.map((target) => `${target.server} ${target.job} ${target.health}`).sort()).toEqual(['st-prom fleet-alloy up', 'st-prom fleet-node up']);
     expect(a.lastApply).toBe(JSON.parse(await onHost(1, 'cat /var/lib/fleet/state.json')).lastApply);
     expect(rows.get('st-ghost')).toMatchObject({ reachable: false });
+
+  });
+
+  it('costs what check costs: one command on each converged host after connecting, and the same registration reads', async () => {
+    type Usage = { host: string; connection?: { commands: number } };
+    const ran = await runFleet(['status', file, '--json', '--limit', 'st-prom,st-a'], mirror.env);
+    const statusReport = JSON.parse(ran.stdout) as { hosts: Usage[]; registration: Usage[] };
+    const check = JSON.parse((await runFleet(['check', file, '--json', '--limit', 'st-prom,st-a'], mirror.env)).stdout) as { hosts: Usage[] };
+    expect(statusReport.hosts.map((host) => [host.host, host.connection?.commands])).toEqual([['st-prom', 1], ['st-a', 1]]);
+    // check adds a server's registration session to its host's line; status lists registration apart.
+    const total = (entries: Usage[]) => entries.reduce((sum, entry) => sum + (entry.connection?.commands ?? 0), 0);
+    expect(total([...statusReport.hosts, ...statusReport.registration])).toBe(total(check.hosts));
+    expect(check.hosts.find((host) => host.host === 'st-a')!.connection!.commands).toBe(1);
   });
 
   it('after tampering (a stopped service, a drifted file, an unreachable host) status says so, and changes nothing', async () => {

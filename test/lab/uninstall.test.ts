@@ -78,6 +78,26 @@ describe.skipIf(labUnavailable)('fleet remove --uninstall against lab hosts', ()
     expect(drift).toEqual(expect.arrayContaining(['user node_exporter', 'user alloy', 'artifact /usr/local/bin/node_exporter', 'artifact /usr/local/bin/alloy', 'unit /etc/systemd/system/node_exporter.service', 'file /etc/alloy/config.alloy', 'service alloy', 'firewall 9100/tcp']));
   });
 
+  it('--component alloy removes Alloy and its target only: the host stays registered and Prometheus goes on scraping its Node Exporter', async () => {
+    const run = await runFleet(['remove', file, 'gone-b', '--component', 'alloy', '--json'], mirror.env);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as RemoveReport & { registration: { result: { targets: { instance: string; job: string }[] } }[] };
+    expect(report.registration[0]!.result.targets.filter((target) => target.instance === 'gone-b').map((target) => target.job)).toEqual(['fleet-node']);
+    expect(await onHost(2, 'ls -d /usr/local/bin/alloy /etc/alloy /etc/systemd/system/alloy.service 2>&1 | grep -vc "No such file"; systemctl is-active alloy node_exporter')).toBe('0\ninactive\nactive\n');
+
+    // As Prometheus itself sees it: the Alloy target gone, the Node Exporter target scraped after the removal and up.
+    const removedAt = Date.now();
+    const targetsOfB = async () =>
+      (JSON.parse(await onHost(0, 'curl -s http://127.0.0.1:9090/api/v1/targets?state=active')) as { data: { activeTargets: { labels: Record<string, string>; health: string; lastScrape: string }[] } }).data.activeTargets.filter((target) => target.labels.instance === 'gone-b');
+    const deadline = Date.now() + 60_000;
+    let targets = await targetsOfB();
+    while (!(targets.length === 1 && Date.parse(targets[0]!.lastScrape) > removedAt) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      targets = await targetsOfB();
+    }
+    expect(targets.map((target) => ({ job: target.labels.job, health: target.health, fresh: Date.parse(target.lastScrape) > removedAt }))).toEqual([{ job: 'fleet-node', health: 'up', fresh: true }]);
+  });
+
   it('a Node Exporter that was there before fleet survives uninstall; what fleet added goes', async () => {
     const run = await remove('gone-b', '--uninstall');
     expect(run.code, run.stderr).toBe(0);

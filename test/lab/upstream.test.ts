@@ -127,6 +127,9 @@ describe.skipIf(labUnavailable)('Node Exporter TLS, Prometheus reloads and remot
     await onHost(hosts[0]!, 'echo \'ARGS="--web.enable-remote-write-receiver"\' >> /etc/default/prometheus && systemctl restart prometheus && for i in $(seq 1 100); do curl -sf http://127.0.0.1:9090/-/ready >/dev/null && break; sleep 0.1; done');
     const accepted = await apply(file);
     expect(accepted.code, failures(accepted.report)).toBe(0);
+    // And the samples arrived: fleet asked the receiver for each sender's host metrics (Alloy on Debian 12 and 13).
+    const samples = (accepted.report.registration.find((entry) => entry.host === hosts[0]!.name)!.result as { samples?: { instance: string; job: string; state: string }[] }).samples;
+    expect(samples?.map(({ instance, job, state }) => `${instance} ${job} ${state}`)).toEqual(['up-prom12 integrations/node_exporter arrived', 'up-prom13 integrations/node_exporter arrived']);
     // Remote write itself is accepted now (an empty write request is not a 404).
     expect(await onHost(hosts[1]!, `curl -s -o /dev/null -w '%{http_code}' -X POST http://${hosts[0]!.address}:9090/api/v1/write`)).not.toBe('404');
   }, SLOW);

@@ -66,14 +66,15 @@ export function registerRegister(program: Command): void {
           'With --uninstall (or --component), also stops and disables the services and removes the units, binaries, configs, ' +
           'folders, users and firewall rules that fleet created on each host, as listed in the host\'s record ' +
           '(/var/lib/fleet/state.json, written by apply). What fleet found already there (a Node Exporter installed before fleet) stays. ' +
-          '--component removes one component and keeps the host registered.\n\n' +
+          '--component removes one component and keeps the host registered: Prometheus drops only that component\'s target ' +
+          '(fleet-node or fleet-alloy) and goes on scraping the other.\n\n' +
           'Examples:\n  fleet remove inventory.yaml web3 web4\n  fleet remove inventory.yaml web3 --uninstall --check   show what would be removed\n' +
           '  fleet remove inventory.yaml web3 --component alloy',
       )
       .argument('<inventory>', 'inventory YAML file')
       .argument('<hosts...>', 'hosts to deregister')
       .option('--uninstall', 'also remove everything fleet created on the hosts')
-      .option('--component <name...>', 'remove only this component (node-exporter, alloy) and keep the host registered')
+      .option('--component <name...>', 'remove only this component (node-exporter, alloy) and its target; the host stays registered')
       .option('-C, --check', 'plan only: show what would be removed and deregistered, change nothing')
       .option('-D, --diff', 'show the diff of the Prometheus files that would change'),
   ).action(async (inventoryFile: string, names: string[], options: RemoveOptions) => {

@@ -6,6 +6,8 @@ import { httpCheck } from '../../../src/resources/http-check.ts';
 import { packageResource } from '../../../src/resources/package.ts';
 import { serviceResource } from '../../../src/resources/service.ts';
 import { fakeHost } from '../../helpers/fake-host.ts';
+import type { ResolvedHost } from '../../../src/inventory/resolve.ts';
+import { statusFacts } from '../../../src/status/host-status.ts';
 
 /** A playbook of `count` config files and `count` services, and three endpoint checks on the host. */
 function program(count: number): { program: HostProgram; files: Record<string, string> } {
@@ -48,6 +50,21 @@ describe('a converged host costs one command after connecting', () => {
       expect(changes.slice(6, 9).map((change) => change.reason)).toEqual(['/opt/app/.done exists (creates)', 'the unless test exited 0', 'installed (apt)']);
       expect(commands, check ? 'check' : 'apply').toHaveLength(1);
     }
+  });
+
+  it('fleet status, with its read-only extras (record, service states, running versions), costs one command like check', async () => {
+    const built = program(5);
+    const { connection, commands } = fakeHost({ files: built.files });
+    const host = { name: 'web1', address: '192.0.2.11', groups: [], labels: {}, vars: {} } as unknown as ResolvedHost;
+    const extraFacts = statusFacts(host, ['app0', 'app4']);
+    let raw: ReadonlyMap<string, string> | undefined;
+    const changes = await convergeHost(connection, built.program, { check: true, diff: false, extraFacts, onPlan: async (plan) => void (raw = plan.facts.raw) }, () => {});
+    expect(changes.filter((change) => change.action !== 'same')).toEqual([]);
+    expect(commands).toHaveLength(1);
+    // The extras rode in that one command, and their answers came back.
+    expect(raw?.get('status-service:app0')).toBe('enabled|active\n');
+    expect(raw?.get('status-service:app4')).toBe('enabled|active\n');
+    expect(extraFacts.every((fact) => raw?.has(fact.key) && ('command' in fact ? commands[0]!.includes(fact.command) : commands[0]!.includes(fact.arg)))).toBe(true);
   });
 
   it('a host that changed runs more: the change, then a re-read that also makes the checks\' first attempts', async () => {

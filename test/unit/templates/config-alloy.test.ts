@@ -38,9 +38,23 @@ describe('config.alloy against the Alloy grammar and the upstream components it 
     const config = renderTemplate(template.path, template.source, {
       host: { name: 'web1', address: '192.0.2.11', groups: [], labels: {} },
       vars: { ...BUILTIN_VARS, alloy: { ...BUILTIN_VARS.alloy, ...vars.alloy }, node_exporter: { ...BUILTIN_VARS.node_exporter, ...vars.node_exporter } },
-      fleet: { prometheus_addresses: ['192.0.2.5'], prometheus_remote_write_url: 'http://192.0.2.5:9090/api/v1/write' },
+      fleet: { prometheus_addresses: ['192.0.2.5'], prometheus_remote_write_url: 'http://192.0.2.5:9090/api/v1/write', prometheus_scrape_interval: '' },
     });
     expect(validate(config)).toEqual({ code: 0, stderr: '' });
+  });
+
+  it("Alloy's scrapes take the inventory's prometheus.scrape_interval, and Alloy's own default without one", async () => {
+    const template = await readTemplate('config.alloy.hbs', '/nonexistent');
+    const render = (interval: string) =>
+      renderTemplate(template.path, template.source, {
+        host: { name: 'web1', address: '192.0.2.11', groups: [], labels: {} },
+        vars: { ...BUILTIN_VARS, alloy: { ...BUILTIN_VARS.alloy, ...settings.scrapes[1], host_metrics: true } },
+        fleet: { prometheus_addresses: ['192.0.2.5'], prometheus_remote_write_url: 'http://192.0.2.5:9090/api/v1/write', prometheus_scrape_interval: interval },
+      });
+    const every5s = render('5s');
+    expect(every5s.match(/^prometheus\.scrape "\w+"|^  scrape_interval = .*$/gm)).toEqual(['prometheus.scrape "myapp"', '  scrape_interval = "5s"', 'prometheus.scrape "api_server"', '  scrape_interval = "5s"', 'prometheus.scrape "host"', '  scrape_interval = "5s"']);
+    expect(validate(every5s)).toEqual({ code: 0, stderr: '' });
+    expect(render('')).not.toMatch(/^  scrape_interval/m);
   });
 
   it('the stand-in refuses what real Alloy refuses: labels, duplicates, unknown arguments, empty URLs, references, escapes', () => {

@@ -9,7 +9,7 @@ import { renderTemplate } from '../../../src/templates/render.ts';
 const context = (vars: Record<string, unknown> = {}) => ({
   host: { name: 'web1', address: '192.0.2.11', groups: ['web'], labels: {} },
   vars: { ...BUILTIN_VARS, ...vars },
-  fleet: { prometheus_addresses: ['192.0.2.5'], prometheus_remote_write_url: 'http://192.0.2.5:9090/api/v1/write' },
+  fleet: { prometheus_addresses: ['192.0.2.5'], prometheus_remote_write_url: 'http://192.0.2.5:9090/api/v1/write', prometheus_scrape_interval: '' },
 });
 const render = async (name: string, vars?: Record<string, unknown>) => {
   const template = await readTemplate(name, '/nonexistent');

@@ -5,7 +5,7 @@ import { goArch } from '../../../src/facts/host-facts.ts';
 import { readTemplate } from '../../../src/templates/find.ts';
 import { renderTemplate } from '../../../src/templates/render.ts';
 
-const fleet = { prometheus_addresses: ['192.0.2.5'], prometheus_remote_write_url: 'http://192.0.2.5:9090/api/v1/write' };
+const fleet = { prometheus_addresses: ['192.0.2.5'], prometheus_remote_write_url: 'http://192.0.2.5:9090/api/v1/write', prometheus_scrape_interval: '' };
 const render = async (name: string, vars: { node_exporter?: object; alloy?: object } = {}, fleetContext: object = fleet) => {
   const template = await readTemplate(name, '/nonexistent');
   const merged = {
@@ -52,7 +52,7 @@ describe('what fleet writes matches upstream Node Exporter, Alloy and Prometheus
   });
 
   it('never renders an empty remote-write URL', async () => {
-    const noServer = { prometheus_addresses: [], prometheus_remote_write_url: '' };
+    const noServer = { prometheus_addresses: [], prometheus_remote_write_url: '', prometheus_scrape_interval: '' };
     await expect(render('config.alloy.hbs', { alloy: { host_metrics: true } }, noServer)).rejects.toThrow(/set alloy\.remote_write_url, or name a Prometheus server/);
     expect(await render('config.alloy.hbs', { alloy: { host_metrics: true, remote_write_url: 'https://mimir.example.com/api/v1/push' } }, noServer)).toContain('url = "https://mimir.example.com/api/v1/push"');
     expect(await render('config.alloy.hbs', {}, noServer)).not.toContain('url = ""');

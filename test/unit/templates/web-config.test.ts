@@ -22,7 +22,7 @@ describe('node_exporter web config', () => {
     const rendered = renderTemplate(template.path, template.source, {
       host: { name: 'web1', address: '192.0.2.11', groups: [], labels: {} },
       vars: { ...BUILTIN_VARS, node_exporter: { ...BUILTIN_VARS.node_exporter, web: { ...BUILTIN_VARS.node_exporter.web, ...web } } },
-      fleet: { prometheus_addresses: [], prometheus_remote_write_url: '' },
+      fleet: { prometheus_addresses: [], prometheus_remote_write_url: '', prometheus_scrape_interval: '' },
     });
     const file = join(certificates.dir, `web-config-${name.replaceAll(' ', '-')}.yml`);
     writeFileSync(file, rendered);
