@@ -10,7 +10,6 @@ import * as tar from 'tar';
 import { ExternalError } from '../errors.ts';
 import { writeFileAtomically } from '../local/write-atomic.ts';
 import { parseChecksums } from './checksums.ts';
-import { fetchAndRead } from './http-get.ts';
 import { unzipMember } from './unzip-member.ts';
 
 /** Where release archives are kept on the controller: one download per archive, however many hosts. */
@@ -26,6 +25,9 @@ export interface CachedBinary {
 export class ChecksumMismatch extends ExternalError {
   override name = 'ChecksumMismatch';
 }
+
+// undici (the proxy-aware HTTP client) is loaded only when something is downloaded: a converged run never does.
+const httpGet = () => import('./http-get.ts');
 
 /** Hashes a file through one reused buffer: no garbage per chunk, so hashing 100s of MB leaves the heap alone. */
 async function sha256File(path: string): Promise<string> {
@@ -46,6 +48,7 @@ async function sha256File(path: string): Promise<string> {
 
 async function download(url: string, destination: string): Promise<string> {
   await mkdir(dirname(destination), { recursive: true });
+  const { fetchAndRead } = await httpGet();
   return fetchAndRead(url, url, async (body) => {
     const hash = createHash('sha256');
     const hashing = new Transform({ transform: (chunk, _encoding, done) => (hash.update(chunk), done(null, chunk)) });
@@ -77,6 +80,7 @@ export class ArtifactCache {
   /** The checksum file of a release, by asset name, downloaded now (and kept for checksumOf). */
   checksums(url: string): Promise<Map<string, string>> {
     return this.once(`sums ${url}`, async () => {
+      const { fetchAndRead } = await httpGet();
       const sums = await fetchAndRead(url, `the checksum file ${url}`, (body) => text(body));
       await writeAtomically(this.checksumsPath(url), sums);
       return parseChecksums(sums);
