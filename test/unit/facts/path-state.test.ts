@@ -23,6 +23,8 @@ describe('the state of many paths from one stat', () => {
       missing: join(dir, 'missing'),
       hostile: join(dir, `it's a "$(touch fleet-pwned)" | -- hashes`),
       backslash: join(dir, 'back\\slash'),
+      // coreutils 9.1 escapes a carriage return in a name too (as \r), and marks the line.
+      carriageReturn: join(dir, 'cr\rname'),
       dash: join(dir, '-n'),
       inFolder: join(dir, 'folder', 'inner'),
     };
@@ -35,6 +37,7 @@ describe('the state of many paths from one stat', () => {
     await symlink(join(dir, 'nowhere'), paths.dangling);
     await writeFile(paths.hostile, 'hostile\n');
     await writeFile(paths.backslash, 'b\n');
+    await writeFile(paths.carriageReturn, 'cr\n');
     await writeFile(paths.dash, 'dash\n');
 
     const all = Object.values(paths);
@@ -44,6 +47,7 @@ describe('the state of many paths from one stat', () => {
     expect(parsePathState(facts.get(paths.linkToDirectory)!)).toMatchObject({ type: 'other', isDirectory: true });
     expect(parsePathState(facts.get(paths.missing)!)).toEqual({ exists: false });
     expect(parsePathState(facts.get(paths.backslash)!).sha256).toBe(parsePathState(await sh(pathStateCommand(paths.backslash))).sha256);
+    expect(parsePathState(facts.get(paths.carriageReturn)!).sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(await sh('[ -e fleet-pwned ] && echo yes || echo no')).toBe('no\n');
   });
 
