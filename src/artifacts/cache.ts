@@ -86,7 +86,10 @@ export class ArtifactCache {
       const response = await fetchOk(url, `the checksum file ${url}`);
       const text = await response.text();
       await writeAtomically(this.checksumsPath(url), text);
-      return parseChecksums(text);
+      const sums = parseChecksums(text);
+      // Planning later in this run (the re-check after installing) goes by what installing went by.
+      this.pending.set(`kept sums ${url}`, Promise.resolve(sums));
+      return sums;
     });
   }
 
