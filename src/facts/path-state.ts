@@ -52,7 +52,8 @@ const PATH_STATE_READER: FactReader = {
     for (const line of hashLines.split('\n')) {
       // sha256sum marks a name it escaped with a leading backslash: a backslash as \\ and (coreutils
       // 9.1, at least) a carriage return as \r; a newline as \n, though such a name never comes here.
-      const match = /^(\\?)([0-9a-f]{64}) [ *](.*)$/.exec(line);
+      // dotAll: a name holding \r (BusyBox leaves it raw) or U+2028 is still one line here.
+      const match = /^(\\?)([0-9a-f]{64}) [ *](.*)$/s.exec(line);
       if (match) hashes.set(match[1] ? unescapeName(match[3]!) : match[3]!, match[2]!);
     }
     const directories = new Set(directoryLines.split('\n'));

@@ -25,6 +25,8 @@ describe('the state of many paths from one stat', () => {
       backslash: join(dir, 'back\\slash'),
       // coreutils 9.1 escapes a carriage return in a name too (as \r), and marks the line.
       carriageReturn: join(dir, 'cr\rname'),
+      // A line separator: no line ending to the shell, but one to a regular expression's dot.
+      lineSeparator: join(dir, 'ls\u2028name'),
       dash: join(dir, '-n'),
       inFolder: join(dir, 'folder', 'inner'),
     };
@@ -38,6 +40,7 @@ describe('the state of many paths from one stat', () => {
     await writeFile(paths.hostile, 'hostile\n');
     await writeFile(paths.backslash, 'b\n');
     await writeFile(paths.carriageReturn, 'cr\n');
+    await writeFile(paths.lineSeparator, 'ls\n');
     await writeFile(paths.dash, 'dash\n');
 
     const all = Object.values(paths);
@@ -48,6 +51,7 @@ describe('the state of many paths from one stat', () => {
     expect(parsePathState(facts.get(paths.missing)!)).toEqual({ exists: false });
     expect(parsePathState(facts.get(paths.backslash)!).sha256).toBe(parsePathState(await sh(pathStateCommand(paths.backslash))).sha256);
     expect(parsePathState(facts.get(paths.carriageReturn)!).sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(parsePathState(facts.get(paths.lineSeparator)!).sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(await sh('[ -e fleet-pwned ] && echo yes || echo no')).toBe('no\n');
   });
 
