@@ -42,7 +42,8 @@ const PATH_STATE_READER: FactReader = {
     ].join('\n');
   },
   split(output, paths) {
-    const [statLines = '', hashLines = '', directoryLines = ''] = output.split(/^-- (?:hashes|directories)$/m);
+    // Split at whole lines only: with the m flag, a \r or U+2028 in a name would start a "line" too.
+    const [statLines = '', hashLines = '', directoryLines = ''] = `\n${output}`.split(/\n-- (?:hashes|directories)(?=\n|$)/);
     const stats = new Map<string, string>();
     for (const line of statLines.split('\n')) {
       const fields = line.split('|');

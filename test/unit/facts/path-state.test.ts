@@ -15,6 +15,8 @@ describe('the state of many paths from one stat', () => {
     const dir = await mkdtemp(join(tmpdir(), 'fleet-paths-'));
     const paths = {
       file: join(dir, 'config.yml'),
+      // To a multiline regular expression, U+2028 starts a line: this name must not end the stat section.
+      forged: join(dir, 'forged\u2028-- directories'),
       empty: join(dir, 'empty'),
       directory: join(dir, 'folder'),
       linkToFile: join(dir, 'link-to-file'),
@@ -32,6 +34,7 @@ describe('the state of many paths from one stat', () => {
     };
     await writeFile(paths.file, 'a: 1\n', { mode: 0o640 });
     await writeFile(paths.empty, '');
+    await writeFile(paths.forged, 'f\n');
     await mkdir(paths.directory, { mode: 0o750 });
     await writeFile(paths.inFolder, 'x');
     await symlink(paths.file, paths.linkToFile);
@@ -48,6 +51,7 @@ describe('the state of many paths from one stat', () => {
     for (const path of all) expect(facts.get(path), path).toBe(await sh(pathStateCommand(path)));
     expect(parsePathState(facts.get(paths.file)!)).toMatchObject({ exists: true, type: 'file', mode: '0640', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(parsePathState(facts.get(paths.linkToDirectory)!)).toMatchObject({ type: 'other', isDirectory: true });
+    expect(parsePathState(facts.get(paths.directory)!)).toMatchObject({ type: 'directory', isDirectory: true });
     expect(parsePathState(facts.get(paths.missing)!)).toEqual({ exists: false });
     expect(parsePathState(facts.get(paths.backslash)!).sha256).toBe(parsePathState(await sh(pathStateCommand(paths.backslash))).sha256);
     expect(parsePathState(facts.get(paths.carriageReturn)!).sha256).toMatch(/^[0-9a-f]{64}$/);
