@@ -4,7 +4,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { text } from 'node:stream/consumers';
+import { text as readText } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { ExternalError } from '../errors.ts';
@@ -81,9 +81,12 @@ export class ArtifactCache {
   checksums(url: string): Promise<Map<string, string>> {
     return this.once(`sums ${url}`, async () => {
       const { fetchAndRead } = await httpGet();
-      const sums = await fetchAndRead(url, `the checksum file ${url}`, (body) => text(body));
-      await writeAtomically(this.checksumsPath(url), sums);
-      return parseChecksums(sums);
+      const text = await fetchAndRead(url, `the checksum file ${url}`, (body) => readText(body));
+      await writeAtomically(this.checksumsPath(url), text);
+      const sums = parseChecksums(text);
+      // Planning later in this run (the re-check after installing) goes by what installing went by.
+      this.pending.set(`kept sums ${url}`, Promise.resolve(sums));
+      return sums;
     });
   }
 

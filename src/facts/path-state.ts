@@ -42,7 +42,8 @@ const PATH_STATE_READER: FactReader = {
     ].join('\n');
   },
   split(output, paths) {
-    const [statLines = '', hashLines = '', directoryLines = ''] = output.split(/^-- (?:hashes|directories)$/m);
+    // Split at whole lines only: with the m flag, a \r or U+2028 in a name would start a "line" too.
+    const [statLines = '', hashLines = '', directoryLines = ''] = `\n${output}`.split(/\n-- (?:hashes|directories)(?=\n|$)/);
     const stats = new Map<string, string>();
     for (const line of statLines.split('\n')) {
       const fields = line.split('|');
@@ -50,9 +51,11 @@ const PATH_STATE_READER: FactReader = {
     }
     const hashes = new Map<string, string>();
     for (const line of hashLines.split('\n')) {
-      // sha256sum marks a name it escaped (one holding a backslash) with a leading backslash.
-      const match = /^(\\?)([0-9a-f]{64}) [ *](.*)$/.exec(line);
-      if (match) hashes.set(match[1] ? match[3]!.replaceAll('\\\\', '\\') : match[3]!, match[2]!);
+      // sha256sum marks a name it escaped with a leading backslash: a backslash as \\ and (coreutils
+      // 9.1, at least) a carriage return as \r; a newline as \n, though such a name never comes here.
+      // dotAll: a name holding \r (BusyBox leaves it raw) or U+2028 is still one line here.
+      const match = /^(\\?)([0-9a-f]{64}) [ *](.*)$/s.exec(line);
+      if (match) hashes.set(match[1] ? unescapeName(match[3]!) : match[3]!, match[2]!);
     }
     const directories = new Set(directoryLines.split('\n'));
     return paths.map((path) => {
@@ -61,6 +64,8 @@ const PATH_STATE_READER: FactReader = {
     });
   },
 };
+
+const unescapeName = (name: string) => name.replace(/\\([\\nr])/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\'));
 
 /** The request for a path's state; a name with a newline (which one-per-line output cannot carry) gets a command of its own. */
 export function pathStateFact(key: string, path: string): FactRequest {

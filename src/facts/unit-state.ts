@@ -21,7 +21,17 @@ const UNIT_STATE_READER: FactReader = {
   },
 };
 
-/** The request for `enabled-state|active-state` of a unit (full name, `.service` included). */
+/** One unit's `is-enabled|is-active`, as the reader answers it. */
+export function unitStateCommand(unit: string): string {
+  const u = shellQuote(unit);
+  return `printf '%s|%s\\n' "$(systemctl is-enabled -- ${u} 2>/dev/null)" "$(systemctl is-active -- ${u} 2>/dev/null)"`;
+}
+
+/**
+ * The request for `enabled-state|active-state` of a unit (full name, `.service` included). An instance
+ * of a template (`foo@bar.service`) has no unit file of its own, so list-unit-files never lists it:
+ * it gets a command of its own, as it did before the reader.
+ */
 export function unitStateFact(key: string, unit: string): FactRequest {
-  return { key, reader: UNIT_STATE_READER, arg: unit };
+  return /@[^.]/.test(unit) ? { key, command: unitStateCommand(unit) } : { key, reader: UNIT_STATE_READER, arg: unit };
 }

@@ -116,9 +116,11 @@ export async function registerWithPrometheus(servers: readonly ResolvedHost[], o
           result.reloaded = await reloadPrometheus(connection, url);
           result.rereadTargets = `Prometheus had not read the target files ${NUDGE_AFTER_MS / 1000} s after they changed (${missing}); fleet reloaded it`;
         };
-        // What the facts saw stands while nothing on the server changed since.
+        // What the facts saw stands while nothing on the server changed since. After a change the clock is
+        // read again: a scrape between the facts and the change (an old password file, the config before
+        // the reload) proves nothing about the new state.
         const unchanged = options.check || !plan.changes.some(isChange);
-        const firstLook = { serverNowMs: Number(plan.facts.raw.get(CLOCK_FACT)?.trim()) * 1000, targets: unchanged ? plan.facts.raw.get(TARGETS_FACT) : undefined };
+        const firstLook = unchanged ? { serverNowMs: Number(plan.facts.raw.get(CLOCK_FACT)?.trim()) * 1000, targets: plan.facts.raw.get(TARGETS_FACT) } : { serverNowMs: Number.NaN };
         result.targets = await waitForTargets(connection, url, options, options.check ? 0 : options.settings.wait_for_targets * 1000, nudge, firstLook);
       } catch (error) {
         if (error instanceof HostError) error.result = result;
@@ -218,8 +220,8 @@ const TARGETS_FACT = 'server:targets';
 async function waitForTargets(connection: Connection, url: string, options: RegisterOptions, deadlineMs: number, nudge: (missing: string) => Promise<void>, firstLook: { serverNowMs: number; targets?: string }): Promise<TargetState[]> {
   const started = Date.now();
   let nudged = false;
-  // Only a scrape after this moment (on the server's clock; read before the registration wrote anything,
-  // after every host's changes) proves anything: health is stale until then.
+  // Only a scrape after this moment (on the server's clock, after every host's changes and the
+  // registration's own) proves anything: health is stale until then.
   const serverNow = Number.isFinite(firstLook.serverNowMs) ? firstLook.serverNowMs : Number((await connection.execChecked('read the server clock', 'date +%s')).trim()) * 1000;
   let seen = firstLook.targets;
   const fresh = (target: ActiveTarget, host: string) => deadlineMs === 0 || !options.changed.has(host) || Date.parse(target.lastScrape) >= serverNow;

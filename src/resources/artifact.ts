@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
-import { ArtifactCache } from '../artifacts/cache.ts';
+import { ArtifactCache, ChecksumMismatch } from '../artifacts/cache.ts';
 import { hostProxyAssignments } from '../artifacts/proxy-env.ts';
 import { fileContentCommand, refusedDestination } from '../facts/path-state.ts';
 import { binaryStateCommand, parseBinaryState, writeRecordCommand } from '../facts/binary-state.ts';
@@ -84,7 +84,15 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
       if (refused) throw new HostError('artifact', refused);
       let expected: string | undefined;
       if (spec.fetch === 'controller') {
-        expected = await asArtifactError(cache.unpackedSha256(url, archiveSha256, member));
+        expected = await asArtifactError(
+          cache.unpackedSha256(url, archiveSha256, member).catch(async (error: unknown) => {
+            // The kept checksum file is out of date (a repacked mirror) and the archive was downloaded
+            // anyway: plan by the sums as they are now, as installing will.
+            if (!(error instanceof ChecksumMismatch) || spec.sha256?.[arch]) throw error;
+            const current = await source(facts, true);
+            return (await cache.binary(current.url, current.archiveSha256, member)).sha256;
+          }),
+        );
       } else {
         const [installedFrom, installedSha] = (facts.raw.get(`marker:${marker}`) ?? '').trim().split(' ');
         if (installedFrom === archiveSha256) expected = installedSha;

@@ -58,7 +58,8 @@ interface RequestOptions {
 function hostRequestCommand(url: string, options: RequestOptions): string {
   // curl reads `user = "name:password"` from stdin (--config -), so the password is in no process list.
   const config = options.credentials ? '--config - ' : '';
-  const curl = `curl -sS ${options.insecure ? '-k ' : ''}${config}-o - -w ${shellQuote(`\n${STATUS_MARK}%{http_code}`)} --max-time 5 ${shellQuote(url)}`;
+  // -g: a URL is one transfer; curl would otherwise expand [1-2] and {a,b} in it (zod's URL check allows them).
+  const curl = `curl -sS -g ${options.insecure ? '-k ' : ''}${config}-o - -w ${shellQuote(`\n${STATUS_MARK}%{http_code}`)} --max-time 5 ${shellQuote(url)}`;
   const wget = `wget -q -O - --timeout=5 ${options.insecure ? '--no-check-certificate ' : ''}${shellQuote(url)} && printf ${shellQuote(`\n${STATUS_MARK}200`)}`;
   return `if command -v curl >/dev/null; then ${curl}; else ${wget}; fi`;
 }
@@ -69,14 +70,15 @@ const END_MARK = `__fleet_http_end_${randomBytes(8).toString('hex')}_`;
 /**
  * The first attempts of all of a host's checks from one curl (transfers one after the other, each
  * with its own options after --next): starting curl cost more of a converged host's CPU than the
- * requests did. Each URL's answer is what hostRequestCommand would have printed for it, less
- * curl's error text (a first attempt that failed is retried by verify(), which shows the error).
+ * requests did. -g in each transfer: a URL that curl globbed into several would print several end
+ * marks, and the next URL's answer would begin with this one's bodies. Each URL's answer is what
+ * hostRequestCommand would have printed for it, less curl's error text (a first attempt that failed is retried by verify(), which shows the error).
  */
 const HTTP_READER: FactReader = {
   name: 'http',
   command(args) {
     const requests = args.map((arg, index) => ({ ...parseRequestArg(arg), end: shellQuote(`\n${END_MARK}${index}\n`) }));
-    const curl = requests.map(({ url, insecure }, index) => `-s ${insecure ? '-k ' : ''}-o - -w ${shellQuote(`\n${STATUS_MARK}%{http_code}\n${END_MARK}${index}\n`)} --max-time 5 ${shellQuote(url)}`).join(' --next ');
+    const curl = requests.map(({ url, insecure }, index) => `-s -g ${insecure ? '-k ' : ''}-o - -w ${shellQuote(`\n${STATUS_MARK}%{http_code}\n${END_MARK}${index}\n`)} --max-time 5 ${shellQuote(url)}`).join(' --next ');
     const wget = requests.map(({ url, insecure, end }) => `{ wget -q -O - --timeout=5 ${insecure ? '--no-check-certificate ' : ''}${shellQuote(url)} && printf ${shellQuote(`\n${STATUS_MARK}200`)}; printf ${end}; }`).join('; ');
     return `if command -v curl >/dev/null; then curl ${curl}; else ${wget}; fi`;
   },

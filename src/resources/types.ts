@@ -17,7 +17,7 @@ export interface Change {
 /**
  * Facts are gathered for all resources of a host in one command; each resource reads its own part.
  * A request is a command of its own, or an argument for a reader that answers every request of its
- * kind with one command (one `stat` for all paths, one `systemctl show` for all units): what a host
+ * kind with one command (one `stat` for all paths, one `systemctl list-unit-files` for all units): what a host
  * spends on a round trip is mostly starting programs.
  */
 export type FactRequest = { key: string } & FactSource;

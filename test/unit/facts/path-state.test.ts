@@ -15,6 +15,8 @@ describe('the state of many paths from one stat', () => {
     const dir = await mkdtemp(join(tmpdir(), 'fleet-paths-'));
     const paths = {
       file: join(dir, 'config.yml'),
+      // To a multiline regular expression, U+2028 starts a line: this name must not end the stat section.
+      forged: join(dir, 'forged\u2028-- directories'),
       empty: join(dir, 'empty'),
       directory: join(dir, 'folder'),
       linkToFile: join(dir, 'link-to-file'),
@@ -23,11 +25,16 @@ describe('the state of many paths from one stat', () => {
       missing: join(dir, 'missing'),
       hostile: join(dir, `it's a "$(touch fleet-pwned)" | -- hashes`),
       backslash: join(dir, 'back\\slash'),
+      // coreutils 9.1 escapes a carriage return in a name too (as \r), and marks the line.
+      carriageReturn: join(dir, 'cr\rname'),
+      // A line separator: no line ending to the shell, but one to a regular expression's dot.
+      lineSeparator: join(dir, 'ls\u2028name'),
       dash: join(dir, '-n'),
       inFolder: join(dir, 'folder', 'inner'),
     };
     await writeFile(paths.file, 'a: 1\n', { mode: 0o640 });
     await writeFile(paths.empty, '');
+    await writeFile(paths.forged, 'f\n');
     await mkdir(paths.directory, { mode: 0o750 });
     await writeFile(paths.inFolder, 'x');
     await symlink(paths.file, paths.linkToFile);
@@ -35,6 +42,8 @@ describe('the state of many paths from one stat', () => {
     await symlink(join(dir, 'nowhere'), paths.dangling);
     await writeFile(paths.hostile, 'hostile\n');
     await writeFile(paths.backslash, 'b\n');
+    await writeFile(paths.carriageReturn, 'cr\n');
+    await writeFile(paths.lineSeparator, 'ls\n');
     await writeFile(paths.dash, 'dash\n');
 
     const all = Object.values(paths);
@@ -42,8 +51,11 @@ describe('the state of many paths from one stat', () => {
     for (const path of all) expect(facts.get(path), path).toBe(await sh(pathStateCommand(path)));
     expect(parsePathState(facts.get(paths.file)!)).toMatchObject({ exists: true, type: 'file', mode: '0640', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(parsePathState(facts.get(paths.linkToDirectory)!)).toMatchObject({ type: 'other', isDirectory: true });
+    expect(parsePathState(facts.get(paths.directory)!)).toMatchObject({ type: 'directory', isDirectory: true });
     expect(parsePathState(facts.get(paths.missing)!)).toEqual({ exists: false });
     expect(parsePathState(facts.get(paths.backslash)!).sha256).toBe(parsePathState(await sh(pathStateCommand(paths.backslash))).sha256);
+    expect(parsePathState(facts.get(paths.carriageReturn)!).sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(parsePathState(facts.get(paths.lineSeparator)!).sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(await sh('[ -e fleet-pwned ] && echo yes || echo no')).toBe('no\n');
   });
 

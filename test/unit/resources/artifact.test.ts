@@ -57,6 +57,26 @@ describe('artifact plan', () => {
     expect(downloads.filter((url) => url.endsWith('.tar.gz'))).toEqual(['/v1.2.3/tool-1.2.3.linux-arm64.tar.gz', '/v1.2.3/tool-1.2.3.linux-amd64.tar.gz']);
   });
 
+  it('plans against a mirror repacked since its checksum file was kept, and installing takes the new sums at once', async () => {
+    const release = join(root, 'repacked');
+    for (const arch of ['amd64', 'arm64']) await packRelease(release, `tool-1.2.3.linux-${arch}.tar.gz`, { [`tool-1.2.3.linux-${arch}/tool`]: { content: binaryFor(arch) } }, 'sha256sums.txt');
+    const repacked = { ...spec(), url: `${base}/repacked/tool-1.2.3.linux-{arch}.tar.gz`, checksumsUrl: `${base}/repacked/sha256sums.txt` };
+    const dir = await mkdtemp(join(tmpdir(), 'fleet-cache-'));
+    const absent = { 'host:machine': 'aarch64', 'binary:/usr/local/bin/tool': 'absent' };
+    // An amd64 run keeps the checksum file; the arm64 archive is then repacked (same name, new hash).
+    await artifactResource(repacked, new ArtifactCache(dir)).plan(factsFrom({ ...absent, 'host:machine': 'x86_64' }));
+    await packRelease(release, 'tool-1.2.3.linux-arm64.tar.gz', { 'tool-1.2.3.linux-arm64/tool': { content: binaryFor('arm64, repacked') } }, 'sha256sums.txt');
+
+    // The next run's first arm64 host: the kept sum no longer matches the archive, which is not refused.
+    const cache = new ArtifactCache(dir);
+    expect(await artifactResource(repacked, cache).plan(factsFrom(absent))).toMatchObject({ action: 'create' });
+    // Once installing has read the sums afresh (as apply does), planning in the same run (the re-check) uses them too.
+    const fresh = (await cache.checksums(repacked.checksumsUrl)).get('tool-1.2.3.linux-arm64.tar.gz');
+    expect(await cache.checksumOf(repacked.checksumsUrl, 'tool-1.2.3.linux-arm64.tar.gz')).toBe(fresh);
+    const installed = `regular file|755|root|root|${sha(binaryFor('arm64, repacked'))}`;
+    expect(await artifactResource(repacked, cache).plan(factsFrom({ ...absent, 'binary:/usr/local/bin/tool': installed }))).toMatchObject({ action: 'same' });
+  });
+
   it('refuses an architecture the project does not publish', async () => {
     const resource = artifactResource(spec(), new ArtifactCache(await mkdtemp(join(tmpdir(), 'fleet-cache-'))));
     await expect(resource.plan(factsFrom({ 'host:machine': 'armv7l', 'binary:/usr/local/bin/tool': 'absent' }))).rejects.toThrow('tool publishes no release for armv7l (armv7); it has amd64, arm64');

@@ -37,4 +37,26 @@ describe("the first attempts of a host's checks", () => {
       server.close();
     }
   });
+
+  it("cannot take another URL's body: curl's globbing is off, so one URL is one transfer", async (context) => {
+    await requireTool(context, 'curl', 'apt-get install curl');
+    const server = createServer((request, response) => {
+      if (request.url === '/ready') response.writeHead(503).end('not ready\n');
+      else response.end(`page ${request.url}: Alloy is ready.\n`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const checks = [
+        // A valid URL to zod and to fetch(), but a range to curl's globbing: two transfers, two end marks.
+        httpCheck({ url: `${base}/page?n=[1-2]`, from: 'host', status: 200, timeoutSeconds: 1 }),
+        httpCheck({ url: `${base}/ready`, from: 'host', status: 503, body: 'Alloy is ready', timeoutSeconds: 1 }),
+      ];
+      const outputs = await readInOneRoundTrip(checks.map((check, index) => ({ key: String(index), ...check.firstAttempt!.source })), sh);
+      expect(outputs.get('0')).toContain('page /page?n=[1-2]');
+      expect(checks[1]!.firstAttempt!.judge(outputs.get('1')!)).toBeUndefined();
+    } finally {
+      server.close();
+    }
+  });
 });
