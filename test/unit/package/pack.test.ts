@@ -39,8 +39,8 @@ describe('the npm package', () => {
       .map(String)
       .filter((name) => name.endsWith('.ts'))
       .map((name) => `dist/${name.replace(/\.ts$/, '.js')}`);
-    expect(packed).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'bin/fleet.js', 'playbooks/site.yaml', 'templates/config.alloy.hbs', ...compiled]));
-    const outside = packed.filter((path) => !/^(bin|dist|playbooks|templates|examples)\/|^(package\.json|README\.md|CHANGELOG\.md|inventory\.example\.yaml)$/.test(path));
+    expect(packed).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'bin/fleet.js', 'playbooks/site.yaml', 'templates/config.alloy.hbs', ...compiled]));
+    const outside = packed.filter((path) => !/^(bin|dist|playbooks|templates|examples)\/|^(package\.json|README\.md|CHANGELOG\.md|LICENSE|inventory\.example\.yaml)$/.test(path));
     expect(outside).toEqual([]);
     expect(packed.filter((path) => path.endsWith('.ts'))).toEqual([]);
   });
