@@ -1,11 +1,12 @@
 import { basename } from 'node:path';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
+import type { Connection } from '../connection/ssh.ts';
 import type { HostProgram } from '../engine/host-plan.ts';
 import { parsePathState, pathStateFact } from '../facts/path-state.ts';
 import { absentFileResource } from '../resources/file.ts';
 import { firewallPortResource } from '../resources/firewall-port.ts';
 import { serviceResource } from '../resources/service.ts';
-import type { Change, Resource } from '../resources/types.ts';
+import type { Change, FactRequest, Resource } from '../resources/types.ts';
 import { RECORD_DIR, RECORD_FACT, RECORD_PATH, parseRecord, recordFact, writeRecord, type HostRecord, type RecordEntry } from './host-record.ts';
 
 /** `--component` names, as users type them, and the task tag each selects. */
@@ -66,35 +67,31 @@ function absentUnitResource(path: string): Resource {
   };
 }
 
-/** A folder fleet created, removed with what is in it (fleet's own data: Alloy's WAL, the textfile collector). */
-function absentDirectoryResource(path: string): Resource {
-  const id = `directory ${path}`;
-  const key = `path:${path}`;
+/** Something fleet created, deleted when the host still has it: one read in the facts round trip, one removal. */
+function createdResource(id: string, fact: FactRequest, isPresent: (output: string) => boolean, remove: (connection: Connection) => Promise<unknown>): Resource {
   return {
     id,
     tags: [],
-    facts: () => [pathStateFact(key, path)],
-    plan: (facts): Change => (parsePathState(facts.raw.get(key) ?? '').exists ? { resource: id, action: 'delete', reason: 'created by fleet' } : { resource: id, action: 'same', reason: 'absent' }),
-    async apply(connection) {
-      await connection.execChecked(`remove ${path}`, shellCommand('rm', '-rf', '--', path), { sudo: true });
-    },
+    facts: () => [fact],
+    plan: (facts): Change => (isPresent(facts.raw.get(fact.key) ?? '') ? { resource: id, action: 'delete', reason: 'created by fleet' } : { resource: id, action: 'same', reason: 'absent' }),
+    apply: (connection) => remove(connection).then(() => undefined),
   };
+}
+
+/** A folder fleet created, removed with what is in it (fleet's own data: Alloy's WAL, the textfile collector). */
+function absentDirectoryResource(path: string): Resource {
+  return createdResource(`directory ${path}`, pathStateFact(`path:${path}`, path), (output) => parsePathState(output).exists, (connection) =>
+    connection.execChecked(`remove ${path}`, shellCommand('rm', '-rf', '--', path), { sudo: true }),
+  );
 }
 
 /** A system user fleet created, and its group when the group has no other member. */
 function absentUserResource(name: string): Resource {
-  const id = `user ${name}`;
-  const key = `user:${name}`;
-  return {
-    id,
-    tags: [],
-    facts: () => [{ key, command: `getent passwd ${shellQuote(name)} >/dev/null && echo present || echo absent` }],
-    plan: (facts): Change => ((facts.raw.get(key) ?? '').trim() === 'present' ? { resource: id, action: 'delete', reason: 'created by fleet' } : { resource: id, action: 'same', reason: 'absent' }),
-    async apply(connection) {
-      const group = `getent group ${shellQuote(name)} >/dev/null && [ -z "$(getent group ${shellQuote(name)} | cut -d: -f4)" ] && ${shellCommand('groupdel', '--', name)}`;
-      await connection.execChecked(id, `${shellCommand('userdel', '--', name)} && { ${group} || true; }`, { sudo: true });
-    },
-  };
+  const fact = { key: `user:${name}`, command: `getent passwd ${shellQuote(name)} >/dev/null && echo present || echo absent` };
+  return createdResource(`user ${name}`, fact, (output) => output.trim() === 'present', (connection) => {
+    const group = `getent group ${shellQuote(name)} >/dev/null && [ -z "$(getent group ${shellQuote(name)} | cut -d: -f4)" ] && ${shellCommand('groupdel', '--', name)}`;
+    return connection.execChecked(`user ${name}`, `${shellCommand('userdel', '--', name)} && { ${group} || true; }`, { sudo: true });
+  });
 }
 
 /** The record without the removed entries; deleted with its folder when fleet created nothing more there. */
