@@ -6,6 +6,7 @@ import { registerSecret } from '../connection/trace.ts';
 import { alloyValidateFlags, checkExtraScrapes, remoteWriteUrl } from './alloy.ts';
 
 import { rememberFreshHash } from './bcrypt-hashes.ts';
+import { metricsProbeQuery } from './node-exporter.ts';
 
 /**
  * A bcrypt hash with a random salt (a salt derived from the password would let guesses be tested at
@@ -39,6 +40,8 @@ export const TEMPLATE_HELPERS: Record<string, HelperDelegate> = {
   alloy_remote_write_url: (configured: unknown, fromInventory: unknown) => remoteWriteUrl(configured, fromInventory),
   /** `{{alloy_validate_flags vars.alloy.extra_args}}`: the extra args `alloy validate` needs too, each quoted. */
   alloy_validate_flags: (extraArgs: unknown) => alloyValidateFlags(extraArgs),
+  /** `{{node_exporter_probe_query vars.node_exporter}}`: `?collect%5B%5D=textfile` where that collector runs, else nothing. */
+  node_exporter_probe_query: (settings: unknown) => metricsProbeQuery(settings as Parameters<typeof metricsProbeQuery>[0]),
   regex_escape: (text: unknown) => String(text).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
   /** `{{bcrypt_env "ENV_NAME"}}`: the password from the controller's environment, hashed. */
   bcrypt_env: (name: unknown) => {
