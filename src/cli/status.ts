@@ -19,7 +19,7 @@ export async function runStatus(inventoryFile: string, playbookNames: string[], 
   const passwords = await collectBecomePasswords(withPrometheusServers(loaded.selected, loaded, register));
   const servicesOf = (name: string) => programs.get(name)!.resources.flatMap(({ resource }) => ('service' in resource ? [(resource as { service: { name: string } }).service.name] : []));
   const run = { check: true, diff: false, forks: options.forks, passwords };
-  const outcomes = await convergeHosts(loaded.selected, programs, { ...run, extraFacts: (host) => statusFacts(host, servicesOf(host.name)) });
+  const outcomes = await convergeHosts(loaded.selected, programs, { ...run, extraFacts: (host) => statusFacts(host, servicesOf(host.name), programs.get(host.name)!.checks.map(({ check }) => check)) });
   const registration = register ? await runRegistration(loaded, { ...run, awaited: [] }) : [];
   const rows = outcomes.map((outcome) => hostStatus(outcome, registration));
   // What each SSH connection cost, as check's --json reports it (the benchmark compares the two).

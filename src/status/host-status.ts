@@ -5,6 +5,7 @@ import type { ResolvedHost } from '../inventory/resolve.ts';
 import { RECORD_FACT, parseRecord, recordFact } from '../lifecycle/host-record.ts';
 import type { ServerResult } from '../register/register.ts';
 import type { FactRequest } from '../resources/types.ts';
+import type { Verification } from '../resources/http-check.ts';
 import { unitStateFact } from '../facts/unit-state.ts';
 import type { ConvergeOutcome } from '../cli/converge.ts';
 
@@ -38,13 +39,20 @@ const portOf = (host: ResolvedHost, component: string, fallback: number) => {
   return Number(port) || fallback;
 };
 
-/** Read-only commands status adds to the facts round trip that check already makes: no extra connection, no extra round trip. */
-export function statusFacts(host: ResolvedHost, services: readonly string[]): FactRequest[] {
+/**
+ * Read-only commands status adds to the facts round trip that check already makes: no extra connection,
+ * no extra round trip. A version is read from the /metrics answer of the playbook's own check of that
+ * port where the check asks in the shared request (the same transfer answers both), else with a
+ * request of its own (a check behind basic auth asks alone, later).
+ */
+export function statusFacts(host: ResolvedHost, services: readonly string[], checks: readonly Verification[] = []): FactRequest[] {
   return [
     recordFact(),
     ...services.map((service) => unitStateFact(`status-service:${service}`, `${service}.service`)),
-    ...ENDPOINTS.map(({ component, metric, defaultPort, cheapQuery }) => {
+    ...ENDPOINTS.map(({ component, metric, defaultPort, cheapQuery }): FactRequest => {
       const port = portOf(host, component, defaultPort);
+      const probe = checks.find((check) => check.firstAttempt && new RegExp(`^http \\S+:${port}/metrics(\\?\\S*)? from host$`).test(check.id));
+      if (probe) return { key: `status-version:${component}`, ...probe.firstAttempt!.source };
       const fetch = (scheme: string, query: string) => `curl -sk --max-time 3 ${shellQuote(`${scheme}://127.0.0.1:${port}/metrics${query}`)} 2>/dev/null`;
       const read = (query: string) => `{ ${fetch('http', query)} || ${fetch('https', query)}; } | grep -m1 ${shellQuote(`^${metric}{`)}`;
       return { key: `status-version:${component}`, command: `${cheapQuery ? `${read(cheapQuery)} || ` : ''}${read('')} || true` };
@@ -59,8 +67,11 @@ export function hostStatus(outcome: ConvergeOutcome, registration: readonly Host
   const services: Record<string, string> = {};
   for (const [key, value] of Object.entries(extra)) {
     if (key.startsWith('status-version:')) {
-      // Only the version label (not goversion), without the "v" Alloy puts in front.
-      const version = /[{,]version="v?([^"]+)"/.exec(value)?.[1];
+      // The build_info line (a whole /metrics answer holds go_info{version=...} too); only the version
+      // label (not goversion), without the "v" Alloy puts in front.
+      const metric = ENDPOINTS.find(({ component }) => `status-version:${component}` === key)?.metric;
+      const line = value.split('\n').find((candidate) => candidate.startsWith(`${metric}{`)) ?? '';
+      const version = /[{,]version="v?([^"]+)"/.exec(line)?.[1];
       if (version) versions[key.slice('status-version:'.length)] = version;
     } else if (key.startsWith('status-service:')) services[key.slice('status-service:'.length)] = value.trim().split('|')[1] || 'unknown';
   }
