@@ -7,15 +7,15 @@ import type { ServerResult } from '../register/register.ts';
 import type { FactRequest } from '../resources/types.ts';
 import type { Verification } from '../resources/http-check.ts';
 import { unitStateFact } from '../facts/unit-state.ts';
+import { metricsProbeQuery } from '../templates/node-exporter.ts';
 import type { ConvergeOutcome } from '../cli/converge.ts';
 
 /** The exporters whose running version status reads from their own /metrics, with their build_info metric. */
 const ENDPOINTS = [
-  // Node Exporter runs only the collectors a request names (collect[], node_exporter.go) and always adds its
-  // build_info: the textfile collector is cheap where a full scrape runs the systemd one over D-Bus. A host
-  // with textfile disabled answers 400 to that; the full /metrics is the fallback.
-  { component: 'node_exporter', metric: 'node_exporter_build_info', defaultPort: 9100, cheapQuery: '?collect%5B%5D=textfile' },
-  { component: 'alloy', metric: 'alloy_build_info', defaultPort: 12345, cheapQuery: '' },
+  // Node Exporter's cheap query is the one its playbook check uses (metricsProbeQuery); should the host run
+  // other collectors than the inventory says (a 400 for textfile), the full /metrics is the fallback.
+  { component: 'node_exporter', metric: 'node_exporter_build_info', defaultPort: 9100, cheapQuery: (host: ResolvedHost) => metricsProbeQuery(host.vars.node_exporter as Parameters<typeof metricsProbeQuery>[0]) },
+  { component: 'alloy', metric: 'alloy_build_info', defaultPort: 12345, cheapQuery: () => '' },
 ] as const;
 
 export interface HostStatusRow {
@@ -55,7 +55,8 @@ export function statusFacts(host: ResolvedHost, services: readonly string[], che
       if (probe) return { key: `status-version:${component}`, ...probe.firstAttempt!.source };
       const fetch = (scheme: string, query: string) => `curl -sk --max-time 3 ${shellQuote(`${scheme}://127.0.0.1:${port}/metrics${query}`)} 2>/dev/null`;
       const read = (query: string) => `{ ${fetch('http', query)} || ${fetch('https', query)}; } | grep -m1 ${shellQuote(`^${metric}{`)}`;
-      return { key: `status-version:${component}`, command: `${cheapQuery ? `${read(cheapQuery)} || ` : ''}${read('')} || true` };
+      const query = cheapQuery(host);
+      return { key: `status-version:${component}`, command: `${query ? `${read(query)} || ` : ''}${read('')} || true` };
     }),
   ];
 }
