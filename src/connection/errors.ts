@@ -1,3 +1,5 @@
+import { isClosedBeforeLogin } from './connect-retry.ts';
+
 /** What went wrong with a host, in the words the recap uses. */
 export type HostFailureKind = 'unreachable' | 'auth' | 'host-key' | 'sudo' | 'become' | 'command' | 'timeout' | 'artifact' | 'verify' | 'interrupted';
 
@@ -22,6 +24,9 @@ export function classifyConnectError(error: unknown, where: string, methods: str
   if (error instanceof HostError) return error;
   const err = error as NodeJS.ErrnoException & { level?: string };
   const message = String(err?.message ?? error);
+  if (isClosedBeforeLogin(error)) {
+    return new HostError('unreachable', `unreachable: ${where} closed the connection before the login completed (sshd restarting, or its MaxStartups limit dropping concurrent logins)`);
+  }
   switch (err?.code) {
     case 'ECONNREFUSED':
       return new HostError('unreachable', `unreachable: connection refused by ${where} (is sshd running on that port?)`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isTransientConnectError, withConnectRetries } from '../../../src/connection/connect-retry.ts';
+import { classifyConnectError } from '../../../src/connection/errors.ts';
 
 const errno = (code: string, message = code) => Object.assign(new Error(message), { code });
 
@@ -9,6 +10,8 @@ describe('connection retries', () => {
     expect(isTransientConnectError(errno('ECONNRESET'))).toBe(true);
     expect(isTransientConnectError(new Error('Connection lost before handshake'))).toBe(true);
     expect(isTransientConnectError(errno('ETIMEDOUT'))).toBe(false);
+    // node-ssh's words for a host that closed the connection before login, under the code ETIMEDOUT.
+    expect(isTransientConnectError(errno('ETIMEDOUT', 'No response from server'))).toBe(true);
     expect(isTransientConnectError(new Error('All configured authentication methods failed'))).toBe(false);
     expect(isTransientConnectError(new Error('Host denied (verification failed)'))).toBe(false);
   });
@@ -34,5 +37,12 @@ describe('connection retries', () => {
     let calls = 0;
     await expect(withConnectRetries(async () => (calls++, Promise.reject(new Error('auth failed'))), { attempts: 5, firstDelayMs: 1 })).rejects.toThrow('auth failed');
     expect(calls).toBe(1);
+  });
+
+  it('names a host that closed the connection before login for what it is, not a timeout', () => {
+    expect(classifyConnectError(errno('ETIMEDOUT', 'No response from server'), 'root@10.0.0.1:22', []).message).toBe(
+      'unreachable: root@10.0.0.1:22 closed the connection before the login completed (sshd restarting, or its MaxStartups limit dropping concurrent logins)',
+    );
+    expect(classifyConnectError(errno('ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.1:22'), 'root@10.0.0.1:22', []).message).toBe('unreachable: no answer from root@10.0.0.1:22 before the connect timeout');
   });
 });
