@@ -9,7 +9,7 @@ import { buildHostProgram, type FleetContext } from '../playbook/build-program.t
 import { prometheusUrl } from '../register/register.ts';
 import { loadPlaybooks } from '../playbook/load.ts';
 import type { Change, FactRequest } from '../resources/types.ts';
-import { parseRecord, RECORD_FACT, recordFact, withCreated, writeRecord, type HostRecord } from '../lifecycle/host-record.ts';
+import { parseRecord, RECORD_FACT, recordFact, recordTextOf, withCreated, writeRecord, type HostRecord } from '../lifecycle/host-record.ts';
 import { becomeOpenOptions } from './become-passwords.ts';
 import type { LoadedHosts } from './load-hosts.ts';
 import { createProgress } from './reporter.ts';
@@ -88,7 +88,7 @@ export async function convergeHosts(hosts: readonly ResolvedHost[], programs: Re
               if (run.extraFacts) extra = Object.fromEntries(extraFacts.map(({ key }) => [key, plan.facts.raw.get(key) ?? '']));
               if (!keepRecord) return;
               // The record lists what this run creates before creating it, so a run that fails halfway leaves nothing unrecorded.
-              const previous = parseRecord(plan.facts.raw.get(RECORD_FACT));
+              const previous = parseRecord(recordTextOf(plan.facts.raw.get(RECORD_FACT)));
               record = withCreated(previous, program, plan.changes);
               if (record.created.length > previous.created.length) await writeRecord(connection, record);
               // A converged host's apply stays one command: the time is written only when the run changes the host.

@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * Runs several commands as one shell script (one round trip), one after the other or (`parallel`, for
- * independent reads) all at once, and returns each command's output, stdout and stderr together, byte for byte. Each separator starts with its own newline, so an
- * output without a final newline (a file's content) cannot swallow the next separator. The separator
- * is random for each call, so no output (a file fleet reads, a log line) can forge another command's part.
+ * Runs several commands as one shell script (one round trip), one after the other, and returns each
+ * command's output, stdout and stderr together, byte for byte. Each runs in a subshell of its own (one
+ * command's `exit`, `cd` or variables do not reach the next) with stdin from /dev/null (none can read
+ * the session's input). Each separator starts with its own newline, so an output without a final newline
+ * (a file's content) cannot swallow the next separator. The separator is random for each call, so no
+ * output (a file fleet reads, a log line) can forge another command's part.
+ *
+ * Not side by side: the reads of a facts round trip take a few milliseconds each, and running them in
+ * the background cost a temporary directory, a file per command and more forks than it saved.
  */
-export async function runInOneRoundTrip(commands: readonly string[], runScript: (script: string) => Promise<string>, options: { parallel?: boolean } = {}): Promise<string[]> {
+export async function runInOneRoundTrip(commands: readonly string[], runScript: (script: string) => Promise<string>): Promise<string[]> {
   if (commands.length === 0) return [];
   const PART = `__fleet_part_${randomBytes(12).toString('hex')}_`;
-  const steps = commands.map((command, index) => `printf '\\n${PART}%d\\n' ${index}; ( ${command} ) 2>&1`);
-  // In parallel: each part writes to its own file (stdin is /dev/null for background jobs), one cat prints them in order.
-  const script = options.parallel
-    ? ['d=$(mktemp -d) || exit 1', `trap 'rm -rf "$d"' EXIT`, ...steps.map((step, index) => `{ ${step}; } >"$d/${index}" &`), 'wait', `cat ${steps.map((_, index) => `"$d/${index}"`).join(' ')}`].join('\n')
-    : steps.join('\n');
+  const script = commands.map((command, index) => `printf '\\n${PART}%d\\n' ${index}; ( ${command} ) </dev/null 2>&1`).join('\n');
   const parts = (await runScript(script)).split(new RegExp(`\\n${PART}(\\d+)\\n`));
   const outputs = commands.map(() => '');
   for (let i = 1; i < parts.length; i += 2) outputs[Number(parts[i])] = parts[i + 1] ?? '';

@@ -1,4 +1,4 @@
-import { fileContentCommand } from '../facts/path-state.ts';
+import { fileLinesFact } from '../facts/file-lines.ts';
 import { shellQuote } from '../connection/quote.ts';
 import type { FactRequest, Notify } from '../resources/types.ts';
 
@@ -21,12 +21,12 @@ function recordPath(service: string): string {
 }
 
 export function pendingFact(service: string): FactRequest {
-  return { key: `pending:${service}`, command: fileContentCommand(recordPath(service)) };
+  return fileLinesFact(`pending:${service}`, recordPath(service));
 }
 
 /** The record's one line: `restart|reload <resources>`; anything else reads as no record. */
-export function parsePending(raw: string | undefined): PendingHandler | undefined {
-  const match = /^(restart|reload) (.*)$/.exec((raw ?? '').trim().split('\n')[0] ?? '');
+export function parsePending(text: string | undefined): PendingHandler | undefined {
+  const match = /^(restart|reload) (.*)$/.exec((text ?? '').trim().split('\n')[0] ?? '');
   return match ? { action: match[1] as Notify['action'], because: match[2]! } : undefined;
 }
 

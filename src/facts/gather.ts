@@ -11,8 +11,7 @@ export async function gatherFacts(connection: Connection, requests: readonly Fac
 
 /**
  * Answers fact requests with one script: each request with a command of its own is one part, each
- * reader one part for all its requests. The parts only read, so they run side by side: the round
- * trip lasts as long as its slowest read.
+ * reader one part for all its requests.
  */
 export async function readInOneRoundTrip(requests: readonly FactRequest[], runScript: (script: string) => Promise<string>): Promise<Map<string, string>> {
   const unique = [...new Map(requests.map((request) => [request.key, request])).values()];
@@ -29,7 +28,7 @@ export async function readInOneRoundTrip(requests: readonly FactRequest[], runSc
     group.keys.push({ key: request.key, arg: request.arg });
   }
   const groups = [...readers.values()];
-  const outputs = await runInOneRoundTrip([...own.map(({ command }) => command), ...groups.map(({ reader, args }) => reader.command(args))], runScript, { parallel: true });
+  const outputs = await runInOneRoundTrip([...own.map(({ command }) => command), ...groups.map(({ reader, args }) => reader.command(args))], runScript);
   const facts = new Map(own.map(({ key }, index) => [key, outputs[index]!]));
   groups.forEach(({ reader, args, keys }, index) => {
     const answers = reader.split(outputs[own.length + index]!, args);

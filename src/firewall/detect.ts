@@ -1,3 +1,4 @@
+import { fileLinesFact, parseFileLines, type FileLines } from '../facts/file-lines.ts';
 import type { FactRequest } from '../resources/types.ts';
 import { findInputChain, type NftChain } from './nftables.ts';
 
@@ -14,19 +15,28 @@ export interface FirewallState {
 /**
  * Read-only probes, run as root in the facts round trip. ufw and firewall-cmd are Python programs
  * (a few hundred ms of CPU each): ufw's state is read from the files it keeps (ENABLED in ufw.conf, the
- * rule tuples in user.rules and user6.rules), and firewall-cmd runs only where the firewalld unit is active.
+ * rule tuples in user.rules and user6.rules), and firewall-cmd runs only where the firewalld unit is
+ * active. Whether it is starts no program where firewalld has no cgroup: systemd keeps a running
+ * service's processes in `system.slice/firewalld.service` (cgroup v2, or v1's name=systemd tree), and
+ * a stopped one has none there; only where neither tree exists does systemctl answer.
  */
+const UFW_SETTINGS = { '/etc/ufw/ufw.conf': '^ENABLED=', '/etc/ufw/user.rules': '^### tuple ###', '/etc/ufw/user6.rules': '^### tuple ###' };
+
 export const FIREWALL_FACTS: FactRequest[] = [
-  {
-    key: 'fw:ufw',
-    command: "if [ -f /etc/ufw/ufw.conf ] && command -v ufw >/dev/null; then grep -h -e '^ENABLED=' -e '^### tuple ###' /etc/ufw/ufw.conf /etc/ufw/user.rules /etc/ufw/user6.rules 2>/dev/null || true; else echo missing; fi",
-  },
+  { key: 'fw:ufw-installed', command: 'command -v ufw >/dev/null && echo installed || echo missing' },
+  ...Object.entries(UFW_SETTINGS).map(([path, matching]) => fileLinesFact(`fw:ufw:${path}`, path, { matching })),
   {
     key: 'fw:firewalld',
-    command: 'if command -v firewall-cmd >/dev/null && systemctl is-active --quiet firewalld.service 2>/dev/null; then echo running; firewall-cmd --list-all; else echo missing; fi',
+    command: [
+      'if ! command -v firewall-cmd >/dev/null; then echo missing',
+      'elif [ -d /sys/fs/cgroup/system.slice ] || [ -d /sys/fs/cgroup/systemd/system.slice ]; then',
+      '  if { [ -d /sys/fs/cgroup/system.slice/firewalld.service ] || [ -d /sys/fs/cgroup/systemd/system.slice/firewalld.service ]; } && systemctl is-active --quiet firewalld.service; then echo running; firewall-cmd --list-all; else echo missing; fi',
+      'elif systemctl is-active --quiet firewalld.service 2>/dev/null; then echo running; firewall-cmd --list-all',
+      'else echo missing; fi',
+    ].join('\n'),
   },
   { key: 'fw:nft', command: 'if command -v nft >/dev/null; then nft -j list ruleset; else echo missing; fi' },
-  { key: 'fw:nftconf', command: 'if [ -f /etc/nftables.conf ]; then echo present; grep -F \'comment "fleet \' /etc/nftables.conf || true; else echo missing; fi' },
+  fileLinesFact('fw:nftconf', '/etc/nftables.conf', { matching: 'comment "fleet ' }),
   { key: 'fw:iptables', command: 'if command -v iptables >/dev/null; then iptables -S INPUT; else echo missing; fi' },
 ];
 
@@ -36,10 +46,10 @@ export const FIREWALL_FACTS: FactRequest[] = [
  */
 export function detectFirewall(facts: ReadonlyMap<string, string>): FirewallState {
   const listings = {
-    ufw: facts.get('fw:ufw') ?? '',
+    ufw: ufwListing(facts),
     firewalld: facts.get('fw:firewalld') ?? '',
     nft: facts.get('fw:nft') ?? '',
-    nftConf: facts.get('fw:nftconf') ?? '',
+    nftConf: nftConfListing(parseFileLines(facts.get('fw:nftconf'))),
     iptables: facts.get('fw:iptables') ?? '',
   };
   if (/^ENABLED=["']?yes["']?\s*$/m.test(listings.ufw)) return { kind: 'ufw', listings };
@@ -48,4 +58,16 @@ export function detectFirewall(facts: ReadonlyMap<string, string>): FirewallStat
   if (nftChain) return { kind: 'nftables', nftChain, listings };
   if (/^-P INPUT (DROP|REJECT)/m.test(listings.iptables) || /^-A INPUT /m.test(listings.iptables)) return { kind: 'iptables', listings };
   return { kind: 'none', listings };
+}
+
+/** ufw's settings lines as the ufw backend reads them, or `missing` where ufw is not installed or has no ufw.conf. */
+function ufwListing(facts: ReadonlyMap<string, string>): string {
+  const files = Object.keys(UFW_SETTINGS).map((path) => parseFileLines(facts.get(`fw:ufw:${path}`)));
+  if ((facts.get('fw:ufw-installed') ?? '').trim() !== 'installed' || !files[0]!.exists) return 'missing';
+  return files.map((file) => file.text).join('');
+}
+
+/** `present` and the lines fleet wrote into /etc/nftables.conf, or `missing`. */
+function nftConfListing(file: FileLines): string {
+  return file.exists ? `present\n${file.text}` : 'missing';
 }

@@ -1,4 +1,4 @@
-import { fileContentCommand } from '../facts/path-state.ts';
+import { fileLinesFact, parseFileLines } from '../facts/file-lines.ts';
 import type { Connection } from '../connection/ssh.ts';
 import { shellCommand } from '../connection/quote.ts';
 import type { HostProgram } from '../engine/host-plan.ts';
@@ -27,7 +27,10 @@ export interface HostRecord {
   created: RecordEntry[];
 }
 
-export const recordFact = (): FactRequest => ({ key: RECORD_FACT, command: fileContentCommand(RECORD_PATH) });
+export const recordFact = (): FactRequest => fileLinesFact(RECORD_FACT, RECORD_PATH);
+
+/** The record's text in the facts, or '' when the host has none. */
+export const recordTextOf = (answer: string | undefined): string => parseFileLines(answer).text;
 
 /** The record as read from the host; an absent or unreadable record is an empty one (fleet created nothing it knows of). */
 export function parseRecord(text: string | undefined): HostRecord {

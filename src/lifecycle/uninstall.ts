@@ -7,7 +7,7 @@ import { absentFileResource } from '../resources/file.ts';
 import { firewallPortResource } from '../resources/firewall-port.ts';
 import { serviceResource } from '../resources/service.ts';
 import type { Change, FactRequest, Resource } from '../resources/types.ts';
-import { RECORD_DIR, RECORD_FACT, RECORD_PATH, parseRecord, recordFact, writeRecord, type HostRecord, type RecordEntry } from './host-record.ts';
+import { RECORD_DIR, RECORD_FACT, RECORD_PATH, parseRecord, recordFact, recordTextOf, writeRecord, type HostRecord, type RecordEntry } from './host-record.ts';
 
 /** `--component` names, as users type them, and the task tag each selects. */
 export const COMPONENT_TAGS = { 'node-exporter': 'node_exporter', alloy: 'alloy' } as const;
@@ -103,7 +103,7 @@ function recordResource(remaining: HostRecord): Resource {
     tags: [],
     facts: () => [recordFact()],
     plan(facts): Change {
-      const text = facts.raw.get(RECORD_FACT) ?? '';
+      const text = recordTextOf(facts.raw.get(RECORD_FACT));
       if (empty) return text.trim() ? { resource: id, action: 'delete', reason: 'fleet created nothing more on this host' } : { resource: id, action: 'same', reason: 'absent' };
       const current = parseRecord(text).created.map((entry) => entry.resource);
       const gone = current.filter((resource) => !remaining.created.some((entry) => entry.resource === resource));

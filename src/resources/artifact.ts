@@ -3,7 +3,8 @@ import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import { ArtifactCache, ChecksumMismatch } from '../artifacts/cache.ts';
 import { hostProxyAssignments } from '../artifacts/proxy-env.ts';
-import { fileContentCommand, refusedDestination } from '../facts/path-state.ts';
+import { fileLinesFact, parseFileLines } from '../facts/file-lines.ts';
+import { refusedDestination } from '../facts/path-state.ts';
 import { binaryStateCommand, parseBinaryState, writeRecordCommand } from '../facts/binary-state.ts';
 import { ExternalError } from '../errors.ts';
 import type { Connection } from '../connection/ssh.ts';
@@ -75,7 +76,7 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
     notify: spec.notify,
     facts: () => [
       { key: stateKey, command: binaryStateCommand(spec.dest, record) },
-      { key: `marker:${marker}`, command: fileContentCommand(marker) },
+      fileLinesFact(`marker:${marker}`, marker),
     ],
     async plan(facts): Promise<Change> {
       const { arch, archiveSha256, url, member } = await source(facts);
@@ -94,7 +95,7 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
           }),
         );
       } else {
-        const [installedFrom, installedSha] = (facts.raw.get(`marker:${marker}`) ?? '').trim().split(' ');
+        const [installedFrom, installedSha] = parseFileLines(facts.raw.get(`marker:${marker}`)).text.trim().split(' ');
         if (installedFrom === archiveSha256) expected = installedSha;
       }
       const what = `${spec.name} ${arch} from ${url}`;

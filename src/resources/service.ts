@@ -1,3 +1,4 @@
+import { parseFileLines } from '../facts/file-lines.ts';
 import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
 import type { Connection } from '../connection/ssh.ts';
@@ -90,7 +91,7 @@ export function serviceResource(spec: ServiceSpec): ServiceResource {
   const service: ServiceControl = {
     name: spec.name,
     startedThisRun: () => started,
-    pendingFrom: (facts) => parsePending(facts.raw.get(pendingFact(spec.name).key)),
+    pendingFrom: (facts) => parsePending(parseFileLines(facts.raw.get(pendingFact(spec.name).key)).text),
     async clearPending(connection) {
       await connection.execChecked(`forget the pending restart of ${unit}`, clearPendingCommand(spec.name), { sudo: true });
     },

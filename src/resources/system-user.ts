@@ -1,6 +1,7 @@
 import { HostError } from '../connection/errors.ts';
 import { shellCommand, shellQuote } from '../connection/quote.ts';
-import type { Change, Resource } from './types.ts';
+import { fileLinesFact, parseFileLines } from '../facts/file-lines.ts';
+import type { Change, FactReader, Resource } from './types.ts';
 
 export interface SystemUserSpec {
   name: string;
@@ -20,6 +21,28 @@ const NO_HOME = '/nonexistent';
 
 const UID_MIN_KEY = 'host:uid-min';
 
+/**
+ * Every account of a round trip from one `getent passwd`, and the groups of each from `id -Gn` (which
+ * lists the primary group first). Each answer is three lines: the passwd entry or `absent`, the
+ * primary group, all groups.
+ */
+const ACCOUNTS_READER: FactReader = {
+  name: 'accounts',
+  command(names) {
+    const list = names.map(shellQuote).join(' ');
+    return `getent passwd ${list}; echo "-- groups"; for u in ${list}; do printf '%s:%s\\n' "$u" "$(id -Gn -- "$u" 2>/dev/null)"; done`;
+  },
+  split(output, names) {
+    const [passwdLines = '', groupLines = ''] = output.split(/^-- groups$/m);
+    const entries = new Map(passwdLines.split('\n').filter((line) => line.includes(':')).map((line) => [line.slice(0, line.indexOf(':')), line]));
+    const groups = new Map(groupLines.split('\n').filter((line) => line.includes(':')).map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]));
+    return names.map((name) => {
+      const all = groups.get(name) ?? '';
+      return `${entries.get(name) ?? 'absent'}\n${all.split(' ')[0] ?? ''}\n${all}\n`;
+    });
+  },
+};
+
 /** A system account for a daemon: no login shell, no home unless asked, in the groups it needs. */
 export function systemUserResource(spec: SystemUserSpec): Resource {
   const id = `user ${spec.name}`;
@@ -28,17 +51,13 @@ export function systemUserResource(spec: SystemUserSpec): Resource {
     id,
     tags: spec.tags ?? [],
     facts: () => [
-      {
-        key,
-        // `id -G` lists the primary group first: one program fewer for each user.
-        command: `getent passwd ${shellQuote(spec.name)} || echo absent; groups=$(id -Gn ${shellQuote(spec.name)} 2>/dev/null) || groups=; echo "\${groups%% *}"; echo "$groups"`,
-      },
+      { key, reader: ACCOUNTS_READER, arg: spec.name },
       // The host's, read once for all users of the round trip (requests with the same key are one).
-      { key: UID_MIN_KEY, command: "grep -m1 '^UID_MIN[[:space:]]' /etc/login.defs 2>/dev/null || true" },
+      fileLinesFact(UID_MIN_KEY, '/etc/login.defs', { matching: '^UID_MIN[ \t]' }),
     ],
     plan(facts): Change {
       const [passwd = 'absent', primary = '', all = ''] = (facts.raw.get(key) ?? '').trim().split('\n');
-      const uidMinText = (facts.raw.get(UID_MIN_KEY) ?? '').trim().split(/\s+/)[1] ?? '';
+      const uidMinText = parseFileLines(facts.raw.get(UID_MIN_KEY)).text.trim().split(/\s+/)[1] ?? '';
       if (passwd === 'absent') {
         const extras = spec.groups.length ? `, in ${spec.groups.join(', ')}` : '';
         return { resource: id, action: 'create', reason: `new system user, group ${spec.group}${extras}, ${spec.home ? `home ${spec.home}` : 'no home'}, no login shell` };

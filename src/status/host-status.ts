@@ -2,7 +2,7 @@ import { shellQuote } from '../connection/quote.ts';
 import type { HostOutcome } from '../engine/events.ts';
 import { isChange } from '../engine/host-plan.ts';
 import type { ResolvedHost } from '../inventory/resolve.ts';
-import { RECORD_FACT, parseRecord, recordFact } from '../lifecycle/host-record.ts';
+import { RECORD_FACT, parseRecord, recordFact, recordTextOf } from '../lifecycle/host-record.ts';
 import type { ServerResult } from '../register/register.ts';
 import type { FactRequest } from '../resources/types.ts';
 import type { Verification } from '../resources/http-check.ts';
@@ -85,7 +85,7 @@ export function hostStatus(outcome: ConvergeOutcome, registration: readonly Host
     endpoints: { answering: checks.filter((change) => !isChange(change)).length, total: checks.length },
     targets: registration.flatMap((server) => (server.result?.targets ?? []).filter((target) => target.instance === outcome.host).map((target) => ({ server: server.host, job: target.job, health: target.health }))),
     drift: changes.filter(isChange).length,
-    lastApply: parseRecord(extra[RECORD_FACT]).lastApply,
+    lastApply: parseRecord(recordTextOf(extra[RECORD_FACT])).lastApply,
     error: outcome.error ? `${outcome.error.step}: ${outcome.error.message.split('\n')[0]}` : undefined,
   };
 }

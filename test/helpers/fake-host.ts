@@ -46,14 +46,22 @@ export function fakeHost(state: FakeHostState = {}) {
         return `${body}${format.replace('%{http_code}', String(status))}`;
       }).join('');
     }
+    // One awk for all small files: each line behind its file's number, then the number and a dot.
+    const lineReads = [...command.matchAll(/^\[ -f (\S+) \] && set -- "\$@" (\d+) /gm)];
+    if (lineReads.length) {
+      return lineReads.map(([, path, index]) => {
+        const content = files[words(path!)[0]!];
+        return content === undefined ? '' : `${content.split('\n').filter(Boolean).map((line) => `${index}:${line}\n`).join('')}${index}.\n`;
+      }).join('');
+    }
     if (command.includes('uname -m')) return 'x86_64\n';
     return '';
   };
   const exec = async (command: string) => {
     commands.push(command);
     for (const started of command.matchAll(/systemctl (?:start|restart) '?([^' ]+)\.service/g)) running.add(started[1]!);
-    // Each part of the facts round trip, run one after the other or (as fleet sends it) in the background.
-    const parts = [...command.matchAll(/printf '\\n(__fleet_part_[0-9a-f]+_)%d\\n' (\d+); \( ([\s\S]*?) \) 2>&1(?=; \} >|\nprintf|$)/g)];
+    // Each part of the facts round trip, run one after the other.
+    const parts = [...command.matchAll(/printf '\\n(__fleet_part_[0-9a-f]+_)%d\\n' (\d+); \( ([\s\S]*?) \) <\/dev\/null 2>&1(?=\nprintf|$)/g)];
     const stdout = parts.length ? parts.map((part) => `\n${part[1]}${part[2]}\n${answer(part[3]!)}`).join('') : answer(command);
     return { code: 0, stdout, stderr: '' };
   };

@@ -1,3 +1,4 @@
+import { fileLinesAnswer } from '../../../src/facts/file-lines.ts';
 import { describe, expect, it } from 'vitest';
 import { parsePending, recordPendingCommand, strongerAction } from '../../../src/engine/pending-handlers.ts';
 import { serviceResource } from '../../../src/resources/service.ts';
@@ -23,7 +24,7 @@ describe('pending handlers recorded on the host', () => {
 
   it('a running service that still owes a restart is drift, not "same"', () => {
     const service = serviceResource({ name: 'alloy', enabled: true, state: 'started', ports: [] });
-    const facts = (pending: string) => factsFrom({ 'service:alloy': 'enabled|active\n', 'pending:alloy': pending });
+    const facts = (pending: string) => factsFrom({ 'service:alloy': 'enabled|active\n', 'pending:alloy': fileLinesAnswer(pending) });
     expect(service.plan(facts(''))).toMatchObject({ action: 'same' });
     expect(service.plan(facts('restart artifact /usr/local/bin/alloy\n'))).toEqual({
       resource: 'service alloy',

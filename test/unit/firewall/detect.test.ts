@@ -1,3 +1,4 @@
+import { fileLinesAnswer } from '../../../src/facts/file-lines.ts';
 import { describe, expect, it } from 'vitest';
 import { detectFirewall } from '../../../src/firewall/detect.ts';
 import { nftablesBackend } from '../../../src/firewall/nftables.ts';
@@ -46,11 +47,24 @@ const IPTABLES = `-P INPUT ACCEPT
 -A INPUT -s 10.0.0.5/32 -p tcp -m tcp --dport 9100 -m comment --comment "fleet 9100/tcp" -j ACCEPT
 -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
 `;
-const none = { 'fw:ufw': 'ENABLED=no\n### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n', 'fw:firewalld': 'missing\n', 'fw:nft': '', 'fw:nftconf': 'missing\n', 'fw:iptables': '-P INPUT ACCEPT\n' };
+/** ufw installed, with these lines of ufw.conf and user.rules as the facts round trip reads them (user6.rules absent). */
+const ufwFacts = (conf: string, rules: string) => ({
+  'fw:ufw-installed': 'installed\n',
+  'fw:ufw:/etc/ufw/ufw.conf': fileLinesAnswer(conf),
+  'fw:ufw:/etc/ufw/user.rules': fileLinesAnswer(rules),
+  'fw:ufw:/etc/ufw/user6.rules': fileLinesAnswer(undefined),
+});
+const ufwActive = () => ufwFacts('ENABLED=yes\n', UFW_ACTIVE.slice('ENABLED=yes\n'.length));
+const none = { ...ufwFacts('ENABLED=no\n', '### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n'), 'fw:firewalld': 'missing\n', 'fw:nft': '', 'fw:nftconf': fileLinesAnswer(undefined), 'fw:iptables': '-P INPUT ACCEPT\n' };
 
 describe('firewall detection', () => {
   it('prefers the frontend (ufw) over the nftables and iptables rules it programs', () => {
-    expect(detectFirewall(new Map(Object.entries({ ...none, 'fw:ufw': UFW_ACTIVE, 'fw:nft': NFT, 'fw:iptables': IPTABLES }))).kind).toBe('ufw');
+    expect(detectFirewall(new Map(Object.entries({ ...none, ...ufwActive(), 'fw:nft': NFT, 'fw:iptables': IPTABLES }))).kind).toBe('ufw');
+  });
+
+  it('takes ufw settings left behind by a removed ufw for no firewall of their own', () => {
+    const leftBehind = { ...none, ...ufwActive(), 'fw:ufw-installed': 'missing\n', 'fw:nft': NFT };
+    expect(detectFirewall(new Map(Object.entries(leftBehind)))).toMatchObject({ kind: 'nftables', listings: { ufw: 'missing' } });
   });
 
   it('finds the operator\'s nftables input chain and ignores the one iptables-nft made', () => {
@@ -70,7 +84,7 @@ describe('firewall detection', () => {
 
 describe('reading fleet\'s own rules', () => {
   it('ufw: only rules tagged by fleet, v4 and v6 lines counted once', () => {
-    const state = detectFirewall(new Map(Object.entries({ ...none, 'fw:ufw': UFW_ACTIVE })));
+    const state = detectFirewall(new Map(Object.entries({ ...none, ...ufwActive() })));
     expect(ufwBackend.current(state, 9100, 'fleet 9100/tcp').sources).toEqual(['10.0.0.5']);
     expect(ufwBackend.current(state, 12345, 'fleet 12345/tcp').sources).toEqual(['any']);
   });

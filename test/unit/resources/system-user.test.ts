@@ -1,9 +1,10 @@
+import { fileLinesAnswer } from '../../../src/facts/file-lines.ts';
 import { describe, expect, it } from 'vitest';
 import { systemUserResource } from '../../../src/resources/system-user.ts';
 import { factsFrom } from '../../helpers/facts.ts';
 
 const planFor = (passwd: string, force = false, loginDefs = 'UID_MIN\t\t\t 1000\n') =>
-  () => systemUserResource({ name: passwd.split(':')[0]!, group: passwd.split(':')[0]!, groups: [], force }).plan(factsFrom({ [`user:${passwd.split(':')[0]}`]: `${passwd}\n${passwd.split(':')[0]}\n${passwd.split(':')[0]}\n`, 'host:uid-min': loginDefs }));
+  () => systemUserResource({ name: passwd.split(':')[0]!, group: passwd.split(':')[0]!, groups: [], force }).plan(factsFrom({ [`user:${passwd.split(':')[0]}`]: `${passwd}\n${passwd.split(':')[0]}\n${passwd.split(':')[0]}\n`, 'host:uid-min': fileLinesAnswer(loginDefs) }));
 
 describe('user: on an account that already exists', () => {
   it.each([
