@@ -111,10 +111,13 @@ export class ArtifactCache {
    * archive's content never changes under its hash. Planning needs no more; installing still goes
    * through binary(), which checks the copy it uploads. Unknown until the archive was unpacked once.
    */
-  async unpackedSha256(url: string, sha256: string, member: string): Promise<string> {
-    const marker = `${join(this.dir, sha256, 'unpacked', member)}.sha256`;
-    const recorded = (await readFile(marker, 'utf8').catch(() => '')).trim();
-    return /^[0-9a-f]{64}$/.test(recorded) ? recorded : (await this.binary(url, sha256, member)).sha256;
+  unpackedSha256(url: string, sha256: string, member: string): Promise<string> {
+    // Read once per run for all hosts.
+    return this.once(`unpacked sha256 ${sha256} ${member}`, async () => {
+      const marker = `${join(this.dir, sha256, 'unpacked', member)}.sha256`;
+      const recorded = (await readFile(marker, 'utf8').catch(() => '')).trim();
+      return /^[0-9a-f]{64}$/.test(recorded) ? recorded : (await this.binary(url, sha256, member)).sha256;
+    });
   }
 
   /** The archive, downloaded if absent and verified against `sha256` before anything reads it. */

@@ -84,19 +84,22 @@ export async function runRegistration(loaded: LoadedHosts, run: RegistrationRun)
   const settings = loaded.inventory.raw.prometheus;
   if (!settings) return [];
   // A sharded run lists its shard of the whole inventory (not of --limit) in its own files.
-  const registered = registeredHosts(applyShard(loaded.all, loaded.shard)).filter((host) => !run.without?.includes(host.name));
+  const without = new Set(run.without ?? []);
+  const registered = registeredHosts(applyShard(loaded.all, loaded.shard)).filter((host) => !without.has(host.name));
+  const isRegistered = new Set(registered);
+  const unlistedAlloy = new Set(run.unlisted?.['fleet-alloy'] ?? []);
   const progress = await createProgress(loaded.prometheusServers.length, run.check ? 'checking registration on' : 'registering with');
   const outcomes = await registerWithPrometheus(loaded.prometheusServers, {
     settings,
     registered,
     unlisted: run.unlisted,
-    awaited: run.awaited.filter((host) => registered.includes(host)),
+    awaited: run.awaited.filter((host) => isRegistered.has(host)),
     changed: new Set(run.changed ?? run.awaited.map((host) => host.name)),
     scrapeAuth: nodeExporterScrapeAuth(registered),
     shard: loaded.shard,
     pruneShardFiles: run.pruneShardFiles,
     scrapeTls: nodeExporterScrapeTls(registered),
-    remoteWriteSenders: registered.filter((host) => remoteWritesToFirstServer(host) && !run.unlisted?.['fleet-alloy']?.includes(host.name)),
+    remoteWriteSenders: registered.filter((host) => remoteWritesToFirstServer(host) && !unlistedAlloy.has(host.name)),
     check: run.check,
     diff: run.diff,
     forks: run.forks,

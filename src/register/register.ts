@@ -139,7 +139,8 @@ export async function registerWithPrometheus(servers: readonly ResolvedHost[], o
       } else if (senders.length) {
         // Only the receiver itself proves the path: Alloy reports nothing to fleet about failed writes.
         report('wait for remote-written samples');
-        const expected = expectedSeries(senders.filter((sender) => options.awaited.includes(sender)));
+        const awaitedHosts = new Set(options.awaited);
+        const expected = expectedSeries(senders.filter((sender) => awaitedHosts.has(sender)));
         const deadlineMs = options.check ? 0 : options.settings.wait_for_targets * 1000;
         result.samples = await waitForSamples(connection, url, expected, options.changed, deadlineMs).catch((error: Error) => {
           throw new HostError('verify', `Prometheus at ${url}: ${error.message}`);
@@ -147,7 +148,8 @@ export async function registerWithPrometheus(servers: readonly ResolvedHost[], o
         const missing = result.samples.filter((state) => state.state === 'missing');
         if (missing.length && !options.check) problems.push(missingSamplesMessage(missing, `${url}/api/v1/write`, url, expected, deadlineMs));
       }
-      const down = result.targets.filter((target) => target.health !== 'up' && options.awaited.some((host) => host.name === target.instance));
+      const awaited = new Set(options.awaited.map((host) => host.name));
+      const down = result.targets.filter((target) => target.health !== 'up' && awaited.has(target.instance));
       if (down.length && !options.check) problems.push(`${down.length} target(s) not up in Prometheus: ${down.map((target) => `${target.instance} ${target.job} (${target.health}${target.lastError ? `: ${target.lastError}` : ''})`).join('; ')}`);
       if (problems.length) {
         const error = new HostError('verify', problems.join('; '));
@@ -203,7 +205,8 @@ function registrationProgram(server: PrometheusSettings['servers'][number], opti
 
 /** The hosts one job's target file lists. */
 function listedHosts(options: RegisterOptions, job: FleetJob): ResolvedHost[] {
-  return options.registered.filter((host) => !options.unlisted?.[job.name]?.includes(host.name));
+  const unlisted = new Set(options.unlisted?.[job.name] ?? []);
+  return options.registered.filter((host) => !unlisted.has(host.name));
 }
 
 function scrapesAddress(scrapeUrl: string, address: string): boolean {
@@ -225,8 +228,11 @@ async function waitForTargets(connection: Connection, url: string, options: Regi
   const serverNow = Number.isFinite(firstLook.serverNowMs) ? firstLook.serverNowMs : Number((await connection.execChecked('read the server clock', 'date +%s')).trim()) * 1000;
   let seen = firstLook.targets;
   const fresh = (target: ActiveTarget, host: string) => deadlineMs === 0 || !options.changed.has(host) || Date.parse(target.lastScrape) >= serverNow;
+  // Sets and maps, not searches: with thousands of hosts, a search per host is millions of comparisons.
+  const listed = new Map(FLEET_JOBS.map((job) => [job.name, new Set(listedHosts(options, job))]));
+  const awaited = new Set(options.awaited.map((host) => host.name));
   const expected = options.registered.flatMap((host) =>
-    FLEET_JOBS.filter((job) => listedHosts(options, job).includes(host)).map((job) => ({ host, job: job.name, address: targetAddress(host, job.port(host)) })),
+    FLEET_JOBS.filter((job) => listed.get(job.name)!.has(host)).map((job) => ({ host, job: job.name, address: targetAddress(host, job.port(host)) })),
   );
   for (;;) {
     const looked = seen;
@@ -234,14 +240,19 @@ async function waitForTargets(connection: Connection, url: string, options: Regi
     const active = await (looked === undefined ? activeTargets(connection, url) : Promise.resolve().then(() => activeTargetsFromFact(url, looked))).catch((error: Error) => {
       throw new HostError('verify', `Prometheus at ${url}: ${error.message}`);
     });
+    const byInstance = new Map<string, ActiveTarget[]>();
+    for (const candidate of active) {
+      const key = `${candidate.labels.job}\n${candidate.labels.instance}`;
+      byInstance.set(key, [...(byInstance.get(key) ?? []), candidate]);
+    }
     const states = expected.map(({ host, job, address }): TargetState => {
       // The address must match too: until Prometheus reads a changed file, the old target lingers.
-      const target: ActiveTarget | undefined = active.find((candidate) => candidate.labels.job === job && candidate.labels.instance === host.name && scrapesAddress(candidate.scrapeUrl, address));
+      const target = byInstance.get(`${job}\n${host.name}`)?.find((candidate) => scrapesAddress(candidate.scrapeUrl, address));
       if (!target) return { job, instance: host.name, address, health: 'missing' };
       const health = fresh(target, host.name) ? target.health : 'unknown';
       return { job, instance: host.name, address, health, lastError: target.lastError || undefined, scrapeUrl: target.scrapeUrl };
     });
-    const waiting = states.filter((state) => state.health !== 'up' && options.awaited.some((host) => host.name === state.instance));
+    const waiting = states.filter((state) => state.health !== 'up' && awaited.has(state.instance));
     if (waiting.length === 0 || Date.now() - started >= deadlineMs) return states;
     const missing = waiting.filter((state) => state.health === 'missing');
     if (!nudged && missing.length > 0 && Date.now() - started >= NUDGE_AFTER_MS) {
