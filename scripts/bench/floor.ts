@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { NodeSSH } from 'node-ssh';
+import { ignoreHostKeysNotice } from '../../src/connection/host-keys-notice.ts';
 import { machineBusySeconds } from './machine.ts';
 
 export interface FloorRun {
@@ -13,6 +14,8 @@ export interface FloorRun {
 /**
  * The floor: what SSH itself costs. Connects to every host at once with the library fleet uses
  * (node-ssh over ssh2), runs `true`, closes. Process start-up is not included; fleet's figures include it.
+ * Like fleet, it does not ask the host to prove the host keys it announces after login (host-keys-notice.ts):
+ * the floor is the cheapest login this library makes, not a cost fleet avoids and the floor pays.
  */
 export async function measureFloor(addresses: readonly string[], keyFile: string, user = 'root'): Promise<FloorRun> {
   const privateKey = await readFile(keyFile, 'utf8');
@@ -24,7 +27,9 @@ export async function measureFloor(addresses: readonly string[], keyFile: string
     addresses.map(async (host) => {
       const ssh = new NodeSSH();
       try {
-        await ssh.connect({ host, username: user, privateKey, readyTimeout: 120_000 });
+        const connecting = ssh.connect({ host, username: user, privateKey, readyTimeout: 120_000 });
+        if (ssh.connection) ignoreHostKeysNotice(ssh.connection);
+        await connecting;
         const result = await ssh.execCommand('true');
         if (result.code !== 0) failed.push(`${host}: exit ${result.code}`);
       } catch (error) {

@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { ignoreHostKeysNotice } from './host-keys-notice.ts';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeSSH } from 'node-ssh';
@@ -177,7 +178,10 @@ export class Connection {
       hostKey.proxy = startProxyCommand(target.proxyCommand, target);
       config.sock = hostKey.proxy.stream as unknown as ConnectConfig['sock'];
     }
-    await ssh.connect(config as Parameters<NodeSSH['connect']>[0]);
+    const connecting = ssh.connect(config as Parameters<NodeSSH['connect']>[0]);
+    // node-ssh creates the ssh2 client before its first await.
+    if (ssh.connection) ignoreHostKeysNotice(ssh.connection);
+    await connecting;
     // node-ssh drops its error listener once connected; a later reset would then crash the whole
     // run. The command or upload in flight fails on the closed session instead, for this host only.
     ssh.connection?.on('error', () => {});
