@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { globToRegExp } from '../glob.ts';
 
@@ -60,13 +61,16 @@ interface ParsedKnownHosts {
 const parsedFiles = new Map<string, { stamp: string; parsed: ParsedKnownHosts }>();
 
 async function parsedKnownHostsFile(file: string): Promise<ParsedKnownHosts | undefined> {
-  let stamp: string;
+  // Twice per host, for every file ssh would read (most hosts have no global one): a synchronous stat that
+  // returns nothing for a missing file is a few microseconds, an ENOENT error built each time was not.
+  let info: Stats | undefined;
   try {
-    const info = await stat(file);
-    stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
+    info = statSync(file, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }
+  if (!info) return undefined;
+  const stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
   const cached = parsedFiles.get(file);
   if (cached?.stamp === stamp) return cached.parsed;
   let text: string;
