@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { ignoreHostKeysNotice } from './host-keys-notice.ts';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -360,7 +361,7 @@ export class Connection {
       }
       const stdout = Buffer.concat(stdoutBytes).toString('utf8');
       const stderr = Buffer.concat(stderrBytes).toString('utf8');
-      return { code: result.code ?? (result.signal ? 128 : 255), stdout, stderr };
+      return { code: exitCodeOf(result), stdout, stderr };
     } finally {
       clearTimeout(timer);
       keyboard?.unpipe();
@@ -450,11 +451,23 @@ export function stepFailure(step: string, result: ExecResult): HostError {
 }
 
 /**
+ * A command's exit code as a shell reports it: 128 + the signal's number for one that a signal ended.
+ * sshd sends the signal's name instead of a code when the process it started dies by a signal, which
+ * is the rule since that process is `timeout` itself (exec'd, see withRemoteTimeout): `timeout -s KILL`
+ * kills itself at the deadline, and re-raises a signal that ended its command (the OOM killer's KILL).
+ */
+export function exitCodeOf(result: { code: number | null; signal?: string | null }): number {
+  if (result.code !== null) return result.code;
+  if (!result.signal) return 255;
+  return 128 + (constants.signals[result.signal as keyof typeof constants.signals] ?? 0);
+}
+
+/**
  * sshd does not end a command when its channel closes, so the command bounds itself with coreutils
  * `timeout` where the host has it (plain sh -c elsewhere: the client still stops waiting).
  * `replaceShell` where nothing follows in the shell that runs this: it execs instead of forking.
  */
-function withRemoteTimeout(command: string, timeoutMs: number, options: { replaceShell?: boolean } = {}): string {
+export function withRemoteTimeout(command: string, timeoutMs: number, options: { replaceShell?: boolean } = {}): string {
   const seconds = Math.ceil(timeoutMs / 1000);
   const quoted = shellQuote(command);
   const run = options.replaceShell ? 'exec ' : '';

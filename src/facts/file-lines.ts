@@ -1,5 +1,9 @@
+import { HostError } from '../connection/errors.ts';
 import { shellQuote } from '../connection/quote.ts';
 import type { FactReader, FactRequest } from '../resources/types.ts';
+
+/** The reader's last line, printed once awk read every file: no file's line has this shape. */
+const READ_ALL = 'read-all';
 
 /**
  * Small text files the facts round trip reads (fleet's own records, login.defs, the firewall's saved
@@ -26,9 +30,14 @@ const FILE_LINES_READER: FactReader = {
       '  }',
       '}',
     ].join('\n');
-    return ['set --', ...operands, `[ $# -eq 0 ] || awk ${shellQuote(program)} "$@"`].join('\n');
+    return ['set --', ...operands, `{ [ $# -eq 0 ] || awk ${shellQuote(program)} "$@"; } && echo ${READ_ALL}`].join('\n');
   },
   split(output, args) {
+    // Without awk (or when it stopped halfway) every file would read as missing: ufw as not enabled,
+    // fleet's record as empty. That host fails, saying why, instead of being planned on a wrong reading.
+    if (!output.split('\n').includes(READ_ALL)) {
+      throw new HostError('command', `gather facts: awk did not read the small files (fleet needs awk on the host): ${output.trim().split('\n').slice(-3).join(' ') || 'no output'}`);
+    }
     const found = args.map((): string[] | undefined => undefined);
     const lines = args.map((): string[] => []);
     for (const line of output.split('\n')) {

@@ -46,13 +46,13 @@ export function fakeHost(state: FakeHostState = {}) {
         return `${body}${format.replace('%{http_code}', String(status))}`;
       }).join('');
     }
-    // One awk for all small files: each line behind its file's number, then the number and a dot.
+    // One awk for all small files: each line behind its file's number, then the number and a dot; read-all once awk is done.
     const lineReads = [...command.matchAll(/^\[ -f (\S+) \] && set -- "\$@" (\d+) /gm)];
     if (lineReads.length) {
       return lineReads.map(([, path, index]) => {
         const content = files[words(path!)[0]!];
         return content === undefined ? '' : `${content.split('\n').filter(Boolean).map((line) => `${index}:${line}\n`).join('')}${index}.\n`;
-      }).join('');
+      }).join('') + 'read-all\n';
     }
     if (command.includes('uname -m')) return 'x86_64\n';
     return '';

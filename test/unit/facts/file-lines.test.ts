@@ -58,6 +58,14 @@ describe('the lines of many small files from one awk', () => {
     await expect(promisify(execFile)('test', ['!', '-e', 'fleet-pwned'])).resolves.toBeDefined();
   });
 
+  it('fails the round trip where awk is missing, instead of reading every file as missing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fleet-lines-'));
+    await writeFile(join(dir, 'ufw.conf'), 'ENABLED=yes\n');
+    // No awk on the PATH (sh's test and set are built in): ufw's settings must not read as absent.
+    const withoutAwk = async (script: string) => (await promisify(execFile)('/bin/sh', ['-c', script], { env: { PATH: '/nonexistent' } }).catch((error: { stdout: string }) => error)).stdout;
+    await expect(readInOneRoundTrip([fileLinesFact('ufw', join(dir, 'ufw.conf'), { matching: '^ENABLED=' })], withoutAwk)).rejects.toThrow(/awk did not read/);
+  });
+
   it('refuses a relative path, which awk could read as its standard input', () => {
     expect(() => fileLinesFact('stdin', '-')).toThrow(/absolute path/);
   });
