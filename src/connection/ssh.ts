@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { ignoreHostKeysNotice } from './host-keys-notice.ts';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeSSH } from 'node-ssh';
@@ -10,6 +9,7 @@ import type { SshTarget } from '../inventory/resolve.ts';
 import type { BecomeMethod } from '../inventory/schema.ts';
 import { BECOME_PTY, becomeRefusal, doasNopassCommand, endsWithPrompt, needsTerminal, newTerminalMarkers, splitTerminalOutput, terminalBecomeCommand } from './become.ts';
 import { CONNECT_RETRY, withConnectRetries } from './connect-retry.ts';
+import { ignoreHostKeysNotice } from './host-keys-notice.ts';
 import { classifyConnectError, HostError } from './errors.ts';
 import { knownKeyTypes, verifyHostKey } from './host-key-check.ts';
 import { capChannelOutput, DEFAULT_OUTPUT_CAP_BYTES, formatBytes } from './output-cap.ts';

@@ -35,12 +35,13 @@ const FILE_LINES_READER: FactReader = {
   split(output, args) {
     // Without awk (or when it stopped halfway) every file would read as missing: ufw as not enabled,
     // fleet's record as empty. That host fails, saying why, instead of being planned on a wrong reading.
-    if (!output.split('\n').includes(READ_ALL)) {
+    const outputLines = output.split('\n');
+    if (!outputLines.includes(READ_ALL)) {
       throw new HostError('command', `gather facts: awk did not read the small files (fleet needs awk on the host): ${output.trim().split('\n').slice(-3).join(' ') || 'no output'}`);
     }
     const found = args.map((): string[] | undefined => undefined);
     const lines = args.map((): string[] => []);
-    for (const line of output.split('\n')) {
+    for (const line of outputLines) {
       const match = /^(\d+)([:.])(.*)$/s.exec(line);
       if (!match) continue;
       const index = Number(match[1]);

@@ -243,7 +243,9 @@ async function waitForTargets(connection: Connection, url: string, options: Regi
     const byInstance = new Map<string, ActiveTarget[]>();
     for (const candidate of active) {
       const key = `${candidate.labels.job}\n${candidate.labels.instance}`;
-      byInstance.set(key, [...(byInstance.get(key) ?? []), candidate]);
+      const same = byInstance.get(key);
+      if (same) same.push(candidate);
+      else byInstance.set(key, [candidate]);
     }
     const states = expected.map(({ host, job, address }): TargetState => {
       // The address must match too: until Prometheus reads a changed file, the old target lingers.
