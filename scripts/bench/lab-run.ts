@@ -94,6 +94,12 @@ function sampleOf(run: FleetRun, hostsCpuTotal: number, before: Background, afte
   };
 }
 
+/** A run's problems, logged as soon as they are known: a later step that fails ends the benchmark before its table. */
+function logged(problems: string[]): string[] {
+  for (const problem of problems) log(`  problem: ${problem}`);
+  return problems;
+}
+
 function figure(key: Figure['key'], label: string, hosts: number, samples: Sample[]): Figure {
   const result = { key, label, hosts, samples, median: summarize(samples) };
   log(`${label}: median ${result.median.wallSeconds.toFixed(2)} s${result.median.problems.length ? ` (problems: ${result.median.problems.join('; ')})` : ''}`);
@@ -110,7 +116,7 @@ async function measureFleetRuns(lab: BenchLab, kind: 'converged' | 'check' | 'st
     const run = await runFleet([...args, lab.inventoryFile, '--json', ...forkArgs], { timeoutMs: RUN_TIMEOUT_MS });
     const hostsCpu = labCpuSeconds(lab) - hostsBefore;
     const after = await background();
-    samples.push(sampleOf(run, hostsCpu, before, after, lab.hosts.length, problemsOf(kind, run, lab.hosts.length, tampered)));
+    samples.push(sampleOf(run, hostsCpu, before, after, lab.hosts.length, logged(problemsOf(kind, run, lab.hosts.length, tampered))));
   }
   return samples;
 }
@@ -159,7 +165,7 @@ async function measureLab(): Promise<LabResults> {
       const downloads: Record<string, number> = {};
       for (const path of lab.mirrorRequests.filter((request) => /\.(zip|tar\.gz)$/.test(request))) downloads[path] = (downloads[path] ?? 0) + 1;
       const after = await background();
-      cold.push({ ...sampleOf(run, hostsCpu, before, after, lab.hosts.length, problemsOf('cold', run, lab.hosts.length)), downloads });
+      cold.push({ ...sampleOf(run, hostsCpu, before, after, lab.hosts.length, logged(problemsOf('cold', run, lab.hosts.length))), downloads });
       await rm(cache, { recursive: true, force: true });
     }
 
