@@ -15,7 +15,7 @@ export async function gatherFacts(connection: Connection, requests: readonly Fac
  */
 export async function readInOneRoundTrip(requests: readonly FactRequest[], runScript: (script: string) => Promise<string>): Promise<Map<string, string>> {
   const unique = [...new Map(requests.map((request) => [request.key, request])).values()];
-  const own: { key: string; command: string }[] = [];
+  const own: { key: string; command: string; sharesShell?: true }[] = [];
   const readers = new Map<string, { reader: FactReader; args: string[]; keys: { key: string; arg: string }[] }>();
   for (const request of unique) {
     if ('command' in request) {
@@ -28,7 +28,10 @@ export async function readInOneRoundTrip(requests: readonly FactRequest[], runSc
     group.keys.push({ key: request.key, arg: request.arg });
   }
   const groups = [...readers.values()];
-  const outputs = await runInOneRoundTrip([...own.map(({ command }) => command), ...groups.map(({ reader, args }) => reader.command(args))], runScript);
+  const outputs = await runInOneRoundTrip(
+    [...own.map(({ command, sharesShell }) => (sharesShell ? { command, sharesShell } : command)), ...groups.map(({ reader, args }) => ({ command: reader.command(args), sharesShell: true as const }))],
+    runScript,
+  );
   const facts = new Map(own.map(({ key }, index) => [key, outputs[index]!]));
   groups.forEach(({ reader, args, keys }, index) => {
     const answers = reader.split(outputs[own.length + index]!, args);

@@ -27,9 +27,10 @@ export function goArch(machine: string): string {
 }
 
 export const HOST_FACTS: FactRequest[] = [
+  // Sourced in a subshell: os-release is the host's file, and may set anything.
   { key: 'host:os', command: '. /etc/os-release 2>/dev/null; echo "${ID:-unknown}|${VERSION_ID:-}|${ID_LIKE:-}"' },
-  { key: 'host:machine', command: 'uname -m' },
-  { key: 'host:init', command: '[ -d /run/systemd/system ] && echo systemd || echo other' },
+  { key: 'host:machine', command: 'uname -m', sharesShell: true },
+  { key: 'host:init', command: '[ -d /run/systemd/system ] && echo systemd || echo other', sharesShell: true },
   ...FIREWALL_FACTS,
 ];
 

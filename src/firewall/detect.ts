@@ -23,7 +23,7 @@ export interface FirewallState {
 const UFW_SETTINGS = { '/etc/ufw/ufw.conf': '^ENABLED=', '/etc/ufw/user.rules': '^### tuple ###', '/etc/ufw/user6.rules': '^### tuple ###' };
 
 export const FIREWALL_FACTS: FactRequest[] = [
-  { key: 'fw:ufw-installed', command: 'command -v ufw >/dev/null && echo installed || echo missing' },
+  { key: 'fw:ufw-installed', command: 'command -v ufw >/dev/null && echo installed || echo missing', sharesShell: true },
   ...Object.entries(UFW_SETTINGS).map(([path, matching]) => fileLinesFact(`fw:ufw:${path}`, path, { matching })),
   {
     key: 'fw:firewalld',
@@ -34,10 +34,11 @@ export const FIREWALL_FACTS: FactRequest[] = [
       'elif systemctl is-active --quiet firewalld.service 2>/dev/null; then echo running; firewall-cmd --list-all',
       'else echo missing; fi',
     ].join('\n'),
+    sharesShell: true,
   },
-  { key: 'fw:nft', command: 'if command -v nft >/dev/null; then nft -j list ruleset; else echo missing; fi' },
+  { key: 'fw:nft', command: 'if command -v nft >/dev/null; then nft -j list ruleset; else echo missing; fi', sharesShell: true },
   fileLinesFact('fw:nftconf', '/etc/nftables.conf', { matching: 'comment "fleet ' }),
-  { key: 'fw:iptables', command: 'if command -v iptables >/dev/null; then iptables -S INPUT; else echo missing; fi' },
+  { key: 'fw:iptables', command: 'if command -v iptables >/dev/null; then iptables -S INPUT; else echo missing; fi', sharesShell: true },
 ];
 
 /**

@@ -75,7 +75,7 @@ export function artifactResource(spec: ArtifactSpec, cache: ArtifactCache = shar
     tags: spec.tags ?? [],
     notify: spec.notify,
     facts: () => [
-      { key: stateKey, command: binaryStateCommand(spec.dest, record) },
+      { key: stateKey, command: binaryStateCommand(spec.dest, record), sharesShell: true },
       fileLinesFact(`marker:${marker}`, marker),
     ],
     async plan(facts): Promise<Change> {

@@ -41,7 +41,7 @@ export function commandResource(spec: CommandSpec): Resource {
       const requests: FactRequest[] = [];
       if (spec.creates) {
         const path = shellQuote(spec.creates);
-        requests.push({ key: createsKey, command: `if [ -e ${path} ] || [ -L ${path} ]; then echo present; else echo absent; fi` });
+        requests.push({ key: createsKey, command: `if [ -e ${path} ] || [ -L ${path} ]; then echo present; else echo absent; fi`, sharesShell: true });
       }
       if (spec.unless) {
         // The test's own output stays in the round trip's output (-vvv); its exit status is the last line.

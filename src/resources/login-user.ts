@@ -8,7 +8,7 @@ export function loginUserResource(spec: { name: string; home: string; tags?: str
   return {
     id,
     tags: spec.tags ?? [],
-    facts: () => [{ key, command: `getent passwd ${shellQuote(spec.name)} >/dev/null && echo present || echo absent` }],
+    facts: () => [{ key, command: `getent passwd ${shellQuote(spec.name)} >/dev/null && echo present || echo absent`, sharesShell: true }],
     plan(facts): Change {
       return (facts.raw.get(key) ?? '').trim() === 'present'
         ? { resource: id, action: 'same', reason: 'exists' }

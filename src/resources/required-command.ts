@@ -20,7 +20,7 @@ export function requiredCommandResource(spec: { commands: string[]; package: str
   return {
     id,
     tags: spec.tags ?? [],
-    facts: () => [{ key, command: `${spec.commands.map((command) => `command -v ${shellQuote(command)} >/dev/null`).join(' || ')} && echo present || echo absent` }],
+    facts: () => [{ key, command: `${spec.commands.map((command) => `command -v ${shellQuote(command)} >/dev/null`).join(' || ')} && echo present || echo absent`, sharesShell: true }],
     plan(facts): Change {
       return (facts.raw.get(key) ?? '').trim() === 'present'
         ? { resource: id, action: 'same', reason: `${described} is installed` }

@@ -22,12 +22,13 @@ export interface Change {
  */
 export type FactRequest = { key: string } & FactSource;
 
-export type FactSource = { command: string } | { reader: FactReader; arg: string };
+/** `sharesShell`: the command is fleet's own read, safe in the script's shell (one-round-trip.ts); every reader is. */
+export type FactSource = { command: string; sharesShell?: true } | { reader: FactReader; arg: string };
 
 export interface FactReader {
   /** Requests with the same reader name share one command. */
   name: string;
-  /** One read-only command answering all these arguments (distinct, in request order). */
+  /** One read-only command answering all these arguments (distinct, in request order), safe in the script's shell (one-round-trip.ts). */
   command(args: readonly string[]): string;
   /** Each argument's answer, in the format its resource parses. */
   split(output: string, args: readonly string[]): string[];

@@ -17,6 +17,12 @@ describe('several commands in one round trip', () => {
     expect(outputs).toEqual(['set\n', 'unset /tmp\n', 'read: 0\n']);
   });
 
+  it("runs a command that shares the shell in the script's own shell, and the isolated ones still apart from it", async () => {
+    const commands = [{ command: 'shared=1; set -- a b', sharesShell: true as const }, { command: 'echo "${shared:-unset} $#"', sharesShell: true as const }, 'echo "$shared"; shared=2; cd /', 'echo "$shared $PWD"; cat'];
+    const outputs = await runInOneRoundTrip(commands, async (script) => (await runLocal('sh', ['-c', `cd /tmp\n${script}`], { input: 'the session input\n' })).stdout);
+    expect(outputs).toEqual(['', '1 2\n', '1\n', '1 /tmp\n']);
+  });
+
   it('sends nothing when there is nothing to run', async () => {
     let calls = 0;
     expect(await runInOneRoundTrip([], async () => (calls++, ''))).toEqual([]);
