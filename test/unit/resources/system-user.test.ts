@@ -2,6 +2,8 @@ import { fileLinesAnswer } from '../../../src/facts/file-lines.ts';
 import { describe, expect, it } from 'vitest';
 import { systemUserResource } from '../../../src/resources/system-user.ts';
 import { factsFrom } from '../../helpers/facts.ts';
+import { readInOneRoundTrip } from '../../../src/facts/gather.ts';
+import { runLocal } from '../../../src/local/run.ts';
 
 const planFor = (passwd: string, force = false, loginDefs = 'UID_MIN\t\t\t 1000\n') =>
   () => systemUserResource({ name: passwd.split(':')[0]!, group: passwd.split(':')[0]!, groups: [], force }).plan(factsFrom({ [`user:${passwd.split(':')[0]}`]: `${passwd}\n${passwd.split(':')[0]}\n${passwd.split(':')[0]}\n`, 'host:uid-min': fileLinesAnswer(loginDefs) }));
@@ -25,5 +27,23 @@ describe('user: on an account that already exists', () => {
     expect(planFor('app:x:600:600::/nonexistent:/bin/sh', false, 'UID_MIN 500\n')).toThrow('is an existing login account (uid 600)');
     expect(planFor('app:x:600:600::/nonexistent:/bin/sh', false, '')()).toMatchObject({ action: 'update' });
     expect(planFor('app:x:1200:1200::/nonexistent:/bin/sh', false, '')).toThrow('is an existing login account (uid 1200)');
+  });
+});
+
+describe("user: read from this machine's accounts with the real getent and groups", () => {
+  it('reads every account of a round trip with one groups, the primary group first, and an absent one as absent', async () => {
+    const daemon = systemUserResource({ name: 'daemon', group: 'daemon', groups: ['adm'] });
+    const missing = systemUserResource({ name: 'fleet-no-such-user', group: 'fleet-no-such-user', groups: [] });
+    let scripts = 0;
+    const raw = await readInOneRoundTrip([...daemon.facts(), ...missing.facts()], async (script) => (scripts++, (await runLocal('sh', ['-c', script])).stdout));
+    expect(scripts).toBe(1);
+    const [passwd, primary, all] = raw.get('user:daemon')!.trim().split('\n');
+    expect(passwd).toMatch(/^daemon:x:1:/);
+    expect(primary).toBe('daemon');
+    expect(all!.split(' ')[0]).toBe('daemon');
+    expect(raw.get('user:fleet-no-such-user')).toBe('absent\n\n\n');
+    // daemon is in no supplementary group on a stock Debian: the plan asks for adm.
+    const facts = { raw, host: undefined } as unknown as Parameters<typeof daemon.plan>[0];
+    expect(await daemon.plan(facts)).toMatchObject({ action: 'update', reason: expect.stringContaining('not in adm') });
   });
 });
