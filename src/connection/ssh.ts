@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeSSH } from 'node-ssh';
 import pLimit from 'p-limit';
@@ -16,6 +16,7 @@ import { capChannelOutput, DEFAULT_OUTPUT_CAP_BYTES, formatBytes } from './outpu
 import { startProxyCommand, type ProxyProcess } from './proxy-command.ts';
 import { shellQuote } from './quote.ts';
 import { emitTrace, registerSecret, tracing } from './trace.ts';
+import { TunnelRefused, tunnelOpenError } from './tunnel-http.ts';
 
 export interface ExecResult {
   code: number;
@@ -52,6 +53,8 @@ export interface ConnectionUsage {
   uploadedBytes: number;
   /** How commands became root on this host, once one did (sudo, su or doas). */
   become?: BecomeMethod;
+  /** TCP connections opened from the host through sshd (the endpoint checks' first attempts), once one was. */
+  tunnels?: number;
 }
 
 /**
@@ -374,6 +377,29 @@ export class Connection {
     if (result.code !== 0) throw stepFailure(step, result);
     return result.stdout;
   }
+
+  /**
+   * A TCP connection from the host to host:port, opened by sshd (a direct-tcpip channel, as `ssh -L`
+   * uses): nothing starts on the host. Rejects with TunnelRefused where sshd's policy forbids it.
+   */
+  openTunnel(host: string, port: number): Promise<Duplex> {
+    const client = this.ssh.connection;
+    if (!client) return Promise.reject(new HostError('unreachable', `the SSH session to ${this.target.host} is closed`));
+    return new Promise((resolve, reject) =>
+      client.forwardOut('127.0.0.1', 0, host, port, (error, channel) => {
+        if (!error) {
+          this.usage.tunnels = (this.usage.tunnels ?? 0) + 1;
+          return resolve(channel);
+        }
+        const reason = tunnelOpenError(error);
+        if (reason instanceof TunnelRefused) this.tunnelsRefused = true;
+        reject(reason);
+      }),
+    );
+  }
+
+  /** Set once the host's sshd refused a tunnel: this run's later first attempts use the host's curl. */
+  tunnelsRefused = false;
 
   /** Writes content to a remote path over SFTP, as the login user; fails if the session drops meanwhile. */
   async upload(content: string | Buffer, remotePath: string, mode = 0o600): Promise<void> {

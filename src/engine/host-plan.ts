@@ -1,4 +1,5 @@
 import { HostError } from '../connection/errors.ts';
+import { TunnelRefused } from '../connection/tunnel-http.ts';
 import type { Connection } from '../connection/ssh.ts';
 import { gatherFacts, readInOneRoundTrip } from '../facts/gather.ts';
 import { HOST_FACTS, parseHostFacts } from '../facts/host-facts.ts';
@@ -27,17 +28,22 @@ export interface HostPlan {
  * first attempt (read-only probes), so a converged host costs one command; one more per changed file with --diff.
  */
 export async function planHost(connection: Connection, program: HostProgram, options: { diff: boolean; verifyHashes?: boolean; extraFacts?: FactRequest[] }): Promise<HostPlan> {
-  const probed = program.checks.filter(({ check }) => check.firstAttempt);
+  const probed = program.checks.map(({ check }) => check).filter((check) => check.firstAttempt);
+  const tunnelled = connection.tunnelsRefused ? [] : probed.filter((check) => check.firstAttempt!.throughTunnel);
+  const scripted = probed.filter((check) => !tunnelled.includes(check));
   const probeKey = (index: number) => `probe:${index}`;
-  const raw = await gatherFacts(connection, [
-    // Probes first: the round trip's exit status is its last command's, and a probe may fail.
-    ...probed.map(({ check }, index): FactRequest => ({ key: probeKey(index), ...check.firstAttempt!.source })),
-    ...HOST_FACTS,
-    ...program.resources.flatMap(({ resource }) => resource.facts()),
-    ...(options.extraFacts ?? []),
-  ], { verifyHashes: options.verifyHashes });
+  const [raw, tunnelProbes] = await Promise.all([
+    gatherFacts(connection, [
+      // Probes first: the round trip's exit status is its last command's, and a probe may fail.
+      ...scripted.map((check, index): FactRequest => ({ key: probeKey(index), ...check.firstAttempt!.source })),
+      ...HOST_FACTS,
+      ...program.resources.flatMap(({ resource }) => resource.facts()),
+      ...(options.extraFacts ?? []),
+    ], { verifyHashes: options.verifyHashes }),
+    probeThroughTunnels(connection, tunnelled),
+  ]);
   const facts: Facts = { raw, host: parseHostFacts(raw) };
-  const probes = new Map(probed.map(({ check }, index) => [check, raw.get(probeKey(index)) ?? ''] as const));
+  const probes = new Map([...scripted.map((check, index) => [check, raw.get(probeKey(index)) ?? ''] as const), ...tunnelProbes]);
   const changes = await Promise.all(
     program.resources.map(async ({ resource, when }): Promise<Change> => {
       const skipped = unmetCondition(when, facts.host);
@@ -48,6 +54,23 @@ export async function planHost(connection: Connection, program: HostProgram, opt
     await Promise.all(program.resources.map(({ resource }, index) => (isChange(changes[index]!) ? resource.readBefore?.(connection, changes[index]!) : undefined)));
   }
   return { facts, changes, probes };
+}
+
+/**
+ * The checks' first attempts through SSH tunnels, side by side with the facts round trip. Where the
+ * host's sshd refuses tunnels, those attempts are made by the host's curl in one command of their own
+ * (this run's later attempts too), as they were before tunnels.
+ */
+async function probeThroughTunnels(connection: Connection, checks: readonly Verification[]): Promise<[Verification, string][]> {
+  const outputs = await Promise.all(checks.map((check) => check.firstAttempt!.throughTunnel!(connection).catch((error: unknown) => (error instanceof TunnelRefused ? undefined : ''))));
+  const refused = checks.filter((_, index) => outputs[index] === undefined);
+  const answered = checks.map((check, index): [Verification, string] => [check, outputs[index] ?? '']).filter(([check]) => !refused.includes(check));
+  if (refused.length === 0) return answered;
+  const again = await readInOneRoundTrip(
+    refused.map((check, index) => ({ key: String(index), ...check.firstAttempt!.source })),
+    async (script) => (await connection.exec(script, { name: 'checks' })).stdout,
+  );
+  return [...answered, ...refused.map((check, index): [Verification, string] => [check, again.get(String(index)) ?? ''])];
 }
 
 /**

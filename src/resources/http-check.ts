@@ -7,6 +7,7 @@ import type { SshTarget } from '../inventory/resolve.ts';
 import { lastLogLines } from './journal.ts';
 import type { Change, FactReader, FactSource } from './types.ts';
 import { registerSecret } from '../connection/trace.ts';
+import { getThroughTunnel } from '../connection/tunnel-http.ts';
 
 export interface HttpCheckSpec {
   url: string;
@@ -37,7 +38,15 @@ export interface Verification {
    * A first attempt that can share one round trip with other checks of the host: the command, and
    * what its output means (undefined when not yet satisfied, and verify() takes over).
    */
-  firstAttempt?: { source: FactSource; judge(output: string): Change | undefined };
+  firstAttempt?: {
+    source: FactSource;
+    judge(output: string): Change | undefined;
+    /**
+     * The same attempt through an SSH tunnel from the host, answered as the source's output would be:
+     * no curl starts on the host. Rejects with TunnelRefused where the host's sshd forbids tunnels.
+     */
+    throughTunnel?(connection: Connection): Promise<string>;
+  };
 }
 
 interface Answer {
@@ -132,9 +141,18 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
   };
   // Checks from the host without secrets on stdin can be asked together with the host's other checks.
   const batchable = spec.from === 'host' && !spec.basicAuth;
+  // Through the tunnel only what curl on the host would answer alike: http, or https without certificate checks.
+  const protocol = URL.canParse(spec.url) ? new URL(spec.url).protocol : '';
+  const tunnels = batchable && (protocol === 'http:' || (protocol === 'https:' && spec.insecure === true));
   const firstAttempt = batchable
     ? {
         source: { reader: HTTP_READER, arg: requestArg(spec.url, { insecure: spec.insecure }) },
+        throughTunnel: tunnels
+          ? async (connection: Connection) => {
+              const answer = await getThroughTunnel((host, port) => connection.openTunnel(host, port), spec.url, { insecure: spec.insecure === true, timeoutMs: 5000 });
+              return answer.status === 0 ? '' : `${answer.body}\n${STATUS_MARK}${answer.status}`;
+            }
+          : undefined,
         judge(output: string): Change | undefined {
           const answer = parseHostAnswer(output, '');
           return judge(answer) === undefined ? { resource: id, action: 'same', reason: `HTTP ${answer.status}${pattern ? ', body matches' : ''} (attempt 1)` } : undefined;

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { Duplex } from 'node:stream';
 import type { Connection } from '../../src/connection/ssh.ts';
+import { TunnelRefused } from '../../src/connection/tunnel-http.ts';
 
 /**
  * Stands in for the SSH session of a Debian host, for the engine's unit tests: answers the parts of
  * a facts round trip (commands of their own and the shared readers: one stat for all paths, two
- * systemctl runs for all units, one curl for all URLs) from what the test says the host holds, and
- * counts every exec, which is what Connection.usage.commands counts on a real session.
+ * systemctl runs for all units, one curl for all URLs, HTTP through tunnels) from what the test says the
+ * host holds, and counts every exec, which is what Connection.usage.commands counts on a real session.
  */
 export interface FakeHostState {
   /** Regular files by path, with their content. */
@@ -14,6 +16,8 @@ export interface FakeHostState {
   stopped?: string[];
   /** HTTP answers by URL; any other URL answers 200 "ok". */
   http?: Record<string, [number, string]>;
+  /** false: the host's sshd refuses tunnels (AllowTcpForwarding no), so checks go to the host's curl. */
+  tunnels?: boolean;
 }
 
 export function fakeHost(state: FakeHostState = {}) {
@@ -65,8 +69,32 @@ export function fakeHost(state: FakeHostState = {}) {
     const stdout = parts.length ? parts.map((part) => `\n${part[1]}${part[2]}\n${answer(part[3] ?? part[4]!)}`).join('') : answer(command);
     return { code: 0, stdout, stderr: '' };
   };
-  const connection = { exec, execChecked: async (_step: string, command: string) => (await exec(command)).stdout } as unknown as Connection;
-  return { connection, commands };
+  const tunnels: string[] = [];
+  // A tunnel answers as the endpoint would: one HTTP/1.1 answer to the request written into it.
+  const openTunnel = async (host: string, port: number): Promise<Duplex> => {
+    if (state.tunnels === false) {
+      connection.tunnelsRefused = true;
+      throw new TunnelRefused('(SSH) Channel open failure: administratively prohibited');
+    }
+    tunnels.push(`${host}:${port}`);
+    let request = '';
+    const channel = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, done) {
+        request += chunk.toString();
+        if (request.includes('\r\n\r\n') && !channel.readableEnded) {
+          const url = decodeURI(`http://${host.includes(':') ? `[${host}]` : host}:${port}${request.split(' ')[1]}`);
+          const [status, body] = Object.entries(state.http ?? {}).find(([known]) => decodeURI(known) === url)?.[1] ?? [200, 'ok'];
+          channel.push(`HTTP/1.1 ${status} Fake\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+          channel.push(null);
+        }
+        done();
+      },
+    });
+    return channel;
+  };
+  const connection = { exec, execChecked: async (_step: string, command: string) => (await exec(command)).stdout, openTunnel, tunnelsRefused: false } as unknown as Connection;
+  return { connection, commands, tunnels };
 }
 
 /** The words of a list of arguments as shellQuote writes them: bare, or single-quoted with '\\'' for a quote. */

@@ -56,7 +56,21 @@ describe.skipIf(labUnavailable)('fleet check against lab hosts', () => {
     const applied = (JSON.parse(apply.stdout) as { hosts: { host: string; status: string; connection: unknown }[] }).hosts.find((host) => host.host === 'drift-a')!;
     expect(applied).toMatchObject({ status: 'ok', connection: { commands: 1, uploadedBytes: 0 } });
     const checked = await check();
-    expect(checked.report.hosts.find((host) => host.host === 'drift-a')).toMatchObject({ state: 'in-sync', connection: { commands: 1, uploadedBytes: 0 } });
+    // The four endpoint checks' first attempts went through SSH tunnels beside that command.
+    expect(checked.report.hosts.find((host) => host.host === 'drift-a')).toMatchObject({ state: 'in-sync', connection: { commands: 1, uploadedBytes: 0, tunnels: 4 } });
+  });
+
+  it("where the host's sshd refuses tunnels (AllowTcpForwarding no), the checks' first attempts take the host's curl in one more command", async () => {
+    await onHost(1, "echo 'AllowTcpForwarding no' >/etc/ssh/sshd_config.d/fleet-test-no-tunnels.conf && systemctl reload ssh.service");
+    try {
+      const checked = await check();
+      expect(checked.code, JSON.stringify(checked.report.drift)).toBe(0);
+      const host = checked.report.hosts.find((entry) => entry.host === 'drift-a')!;
+      expect(host).toMatchObject({ state: 'in-sync', connection: { commands: 2 } });
+      expect(host.connection).not.toHaveProperty('tunnels');
+    } finally {
+      await onHost(1, 'rm -f /etc/ssh/sshd_config.d/fleet-test-no-tunnels.conf && systemctl reload ssh.service');
+    }
   });
 
   it('detects every kind of tampering in words, writes nothing, and apply repairs it all', async () => {

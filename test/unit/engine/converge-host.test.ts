@@ -27,11 +27,14 @@ describe('a converged host costs one command after connecting', () => {
     it(`apply and check, with ${count * 2} resources and 3 checks`, async () => {
       const built = program(count);
       for (const check of [false, true]) {
-        const { connection, commands } = fakeHost({ files: built.files });
+        const { connection, commands, tunnels } = fakeHost({ files: built.files });
         const changes = await convergeHost(connection, built.program, { check, diff: false }, () => {});
         expect(changes.filter((change) => change.action !== 'same')).toEqual([]);
         expect(changes).toHaveLength(count * 2 + 3);
         expect(commands, check ? 'check' : 'apply').toHaveLength(1);
+        // The checks' first attempts went through tunnels beside that command: no curl on the host.
+        expect(tunnels).toEqual(['127.0.0.1:9100', '127.0.0.1:9100', '127.0.0.1:9100']);
+        expect(commands[0]).not.toContain('curl');
       }
     });
   }
@@ -76,6 +79,29 @@ describe('a converged host costs one command after connecting', () => {
     // facts, enable and start (confirmed by watching the unit), re-read with the probes.
     expect(commands).toHaveLength(3);
     expect(commands[1]).toMatch(/systemctl enable --quiet --no-reload app1\.service[\s\S]*systemctl start app1\.service/);
-    expect(commands[2]).toContain('curl');
+    expect(commands[2]).not.toContain('curl');
+  });
+
+  it("where the host's sshd refuses tunnels, the checks' first attempts take one curl in one more command, and the run remembers", async () => {
+    const built = program(3);
+    for (const check of [false, true]) {
+      const { connection, commands, tunnels } = fakeHost({ files: built.files, tunnels: false });
+      const changes = await convergeHost(connection, built.program, { check, diff: false }, () => {});
+      expect(changes.filter((change) => change.action !== 'same')).toEqual([]);
+      expect(tunnels).toEqual([]);
+      expect(commands, check ? 'check' : 'apply').toHaveLength(2);
+      expect(commands[1]!.match(/\bcurl\b/g)).toHaveLength(2);
+      expect(commands[1]).toContain('--next');
+      expect(connection.tunnelsRefused).toBe(true);
+    }
+  });
+
+  it('a check that fails through the tunnel is reported as the host answered it', async () => {
+    const built = program(1);
+    const { connection } = fakeHost({ files: built.files, http: { 'http://127.0.0.1:9100/-/healthy': [503, 'not yet'] } });
+    const changes = await convergeHost(connection, built.program, { check: true, diff: false }, () => {});
+    expect(changes.filter((change) => change.action !== 'same')).toEqual([
+      { resource: 'http http://127.0.0.1:9100/-/healthy from host', action: 'update', reason: 'not as expected: HTTP 503, expected 200: not yet' },
+    ]);
   });
 });
