@@ -34,7 +34,6 @@ export async function planHost(connection: Connection, program: HostProgram, opt
   const probeKey = (index: number) => `probe:${index}`;
   const [raw, tunnelProbes] = await Promise.all([
     gatherFacts(connection, [
-      // Probes first: the round trip's exit status is its last command's, and a probe may fail.
       ...scripted.map((check, index): FactRequest => ({ key: probeKey(index), ...check.firstAttempt!.source })),
       ...HOST_FACTS,
       ...program.resources.flatMap(({ resource }) => resource.facts()),

@@ -6,7 +6,9 @@ import type { FactReader, FactRequest } from '../resources/types.ts';
 /** Runs every fact command of a host in one round trip (as root, to read root-only files) and keys the outputs. */
 export async function gatherFacts(connection: Connection, requests: readonly FactRequest[], options: { verifyHashes?: boolean } = {}): Promise<Map<string, string>> {
   const preamble = options.verifyHashes ? `${VERIFY_HASHES_PREAMBLE}\n` : '';
-  return readInOneRoundTrip(requests, (script) => connection.execChecked('gather facts', preamble + script, { sudo: true }));
+  // Each part's exit status is its own answer, not a failure of the round trip: the script ends with
+  // `true`, so only a failure of the session or of becoming root fails the facts.
+  return readInOneRoundTrip(requests, (script) => connection.execChecked('gather facts', `${preamble}${script}\ntrue`, { sudo: true }));
 }
 
 /**
