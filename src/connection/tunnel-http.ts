@@ -40,7 +40,10 @@ export async function getThroughTunnel(open: OpenTunnel, url: string, options: {
   if (!https && target.protocol !== 'http:') throw new Error(`${url}: only http and https go through the tunnel`);
   if (https && !options.insecure) throw new Error(`${url}: verified https is checked by the host's curl`);
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = Number(target.port) || (https ? 443 : 80);
+  const defaultPort = https ? 443 : 80;
+  // '' is the scheme's port; an explicit :0 is no port at all (curl connects nowhere), not port 80.
+  const port = target.port === '' ? defaultPort : Number(target.port);
+  if (port === 0) return { status: 0, body: '', error: `${host}:0 is no port to connect to` };
   const deadline = AbortSignal.timeout(options.timeoutMs);
   let channel: Duplex;
   try {

@@ -67,6 +67,13 @@ describe('an endpoint check through a tunnel from the host', () => {
     expect(await getThroughTunnel(() => Promise.reject(tunnelOpenError(connectFailed)), `http://127.0.0.1:${port}/ready`, { insecure: false, timeoutMs: 2000 })).toMatchObject({ status: 0, error: expect.stringContaining('Connection refused') });
   });
 
+  it('opens nothing for port 0, where curl connects nowhere (not port 80)', async () => {
+    const opened: string[] = [];
+    const recording: OpenTunnel = (host, to) => (opened.push(`${host}:${to}`), viaTcp(host, port));
+    expect(await getThroughTunnel(recording, 'http://127.0.0.1:0/ready', { insecure: false, timeoutMs: 2000 })).toMatchObject({ status: 0 });
+    expect(opened).toEqual([]);
+  });
+
   it("leaves verified https to the host's curl: the host's trust store is not the controller's", async () => {
     await expect(getThroughTunnel(viaTcp, `https://127.0.0.1:${port}/ready`, { insecure: false, timeoutMs: 2000 })).rejects.toThrow("verified https is checked by the host's curl");
   });
