@@ -59,7 +59,13 @@ export async function getThroughTunnel(open: OpenTunnel, url: string, options: {
       socket.destroy();
       channel.destroy();
     };
-    const request = (https ? httpsRequest : httpRequest)(target, { createConnection: () => socket as never, headers: { connection: 'close' }, signal: deadline }, (response: IncomingMessage) => {
+    const request = (https ? httpsRequest : httpRequest)(target, {
+      createConnection: () => socket as never,
+      // No agent, so no default port: Host would say 127.0.0.1:80 where curl says 127.0.0.1. Accept as curl's.
+      defaultPort,
+      headers: { accept: '*/*', connection: 'close' },
+      signal: deadline,
+    }, (response: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
