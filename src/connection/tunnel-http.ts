@@ -59,6 +59,8 @@ export async function getThroughTunnel(open: OpenTunnel, url: string, options: {
       socket.destroy();
       channel.destroy();
     };
+    // Once the headers came, the response settles: its body may still be on its way to 'data' (a parse error after it).
+    let answered = false;
     const request = (https ? httpsRequest : httpRequest)(target, {
       createConnection: () => socket as never,
       // No agent, so no default port: Host would say 127.0.0.1:80 where curl says 127.0.0.1. Accept as curl's.
@@ -66,17 +68,21 @@ export async function getThroughTunnel(open: OpenTunnel, url: string, options: {
       headers: { accept: '*/*', connection: 'close' },
       signal: deadline,
     }, (response: IncomingMessage) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
+      const soFar = (error?: string): TunnelAnswer => ({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(error ? { error } : {}) });
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_BODY_BYTES) return settle({ status: 0, body: '', error: `the answer is over ${MAX_BODY_BYTES} bytes` });
         chunks.push(chunk);
       });
-      response.on('end', () => settle({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', (error) => settle({ status: 0, body: '', error: error.message }));
+      response.on('end', () => settle(soFar()));
+      // As curl's -w %{http_code} and -o: an answer cut short (the deadline, a reset, a bad chunk) is its status and the body so far.
+      response.on('error', (error) => settle(soFar(deadline.aborted ? `cut short after ${options.timeoutMs / 1000} s` : error.message)));
+      response.on('close', () => settle(soFar('cut short')));
     });
-    request.on('error', (error) => settle({ status: 0, body: '', error: deadline.aborted ? `no answer in ${options.timeoutMs / 1000} s` : error.message }));
+    request.on('error', (error) => answered || settle({ status: 0, body: '', error: deadline.aborted ? `no answer in ${options.timeoutMs / 1000} s` : error.message }));
     request.end();
   });
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestCertificates } from '../../helpers/test-ca.ts';
 import { requireTool } from '../../helpers/required-tool.ts';
@@ -91,6 +91,33 @@ describe('an endpoint check through a tunnel from the host', () => {
     } finally {
       tls.closeAllConnections();
       tls.close();
+    }
+  });
+
+  it('answers as curl does when the answer is cut short after its headers: the status and the body so far', async () => {
+    // curl -w %{http_code} prints the status it received whatever went wrong after it, and -o the body so far.
+    const answers: Record<string, (socket: Socket) => void> = {
+      '/stalls': (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nready partial'),
+      '/short': (socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nready'),
+      '/bad-chunk': (socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nready\r\nZZ\r\n'),
+      '/trailing-bytes': (socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nreadyEXTRA'),
+    };
+    const sockets = new Set<Socket>();
+    const raw = createTcpServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.once('data', (data) => answers[data.toString().split(' ')[1]!]!(socket));
+    });
+    await new Promise<void>((done) => raw.listen(0, '127.0.0.1', done));
+    const base = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+    try {
+      expect(await getThroughTunnel(viaTcp, `${base}/stalls`, { insecure: false, timeoutMs: 300 })).toMatchObject({ status: 200, body: 'ready partial' });
+      expect(await getThroughTunnel(viaTcp, `${base}/short`, { insecure: false, timeoutMs: 2000 })).toMatchObject({ status: 200, body: 'ready' });
+      expect(await getThroughTunnel(viaTcp, `${base}/bad-chunk`, { insecure: false, timeoutMs: 2000 })).toMatchObject({ status: 200, body: 'ready' });
+      expect(await getThroughTunnel(viaTcp, `${base}/trailing-bytes`, { insecure: false, timeoutMs: 2000 })).toMatchObject({ status: 200, body: 'ready' });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      raw.close();
     }
   });
 
