@@ -40,7 +40,10 @@ export async function getThroughTunnel(open: OpenTunnel, url: string, options: {
   if (!https && target.protocol !== 'http:') throw new Error(`${url}: only http and https go through the tunnel`);
   if (https && !options.insecure) throw new Error(`${url}: verified https is checked by the host's curl`);
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = Number(target.port) || (https ? 443 : 80);
+  const defaultPort = https ? 443 : 80;
+  // '' is the scheme's port; an explicit :0 is no port at all (curl connects nowhere), not port 80.
+  const port = target.port === '' ? defaultPort : Number(target.port);
+  if (port === 0) return { status: 0, body: '', error: `${host}:0 is no port to connect to` };
   const deadline = AbortSignal.timeout(options.timeoutMs);
   let channel: Duplex;
   try {
@@ -56,18 +59,30 @@ export async function getThroughTunnel(open: OpenTunnel, url: string, options: {
       socket.destroy();
       channel.destroy();
     };
-    const request = (https ? httpsRequest : httpRequest)(target, { createConnection: () => socket as never, headers: { connection: 'close' }, signal: deadline }, (response: IncomingMessage) => {
+    // Once the headers came, the response settles: its body may still be on its way to 'data' (a parse error after it).
+    let answered = false;
+    const request = (https ? httpsRequest : httpRequest)(target, {
+      createConnection: () => socket as never,
+      // No agent, so no default port: Host would say 127.0.0.1:80 where curl says 127.0.0.1. Accept as curl's.
+      defaultPort,
+      headers: { accept: '*/*', connection: 'close' },
+      signal: deadline,
+    }, (response: IncomingMessage) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
+      const soFar = (error?: string): TunnelAnswer => ({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(error ? { error } : {}) });
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_BODY_BYTES) return settle({ status: 0, body: '', error: `the answer is over ${MAX_BODY_BYTES} bytes` });
         chunks.push(chunk);
       });
-      response.on('end', () => settle({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', (error) => settle({ status: 0, body: '', error: error.message }));
+      response.on('end', () => settle(soFar()));
+      // As curl's -w %{http_code} and -o: an answer cut short (the deadline, a reset, a bad chunk) is its status and the body so far.
+      response.on('error', (error) => settle(soFar(deadline.aborted ? `cut short after ${options.timeoutMs / 1000} s` : error.message)));
+      response.on('close', () => settle(soFar('cut short')));
     });
-    request.on('error', (error) => settle({ status: 0, body: '', error: deadline.aborted ? `no answer in ${options.timeoutMs / 1000} s` : error.message }));
+    request.on('error', (error) => answered || settle({ status: 0, body: '', error: deadline.aborted ? `no answer in ${options.timeoutMs / 1000} s` : error.message }));
     request.end();
   });
 }

@@ -143,7 +143,7 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
   const batchable = spec.from === 'host' && !spec.basicAuth;
   // Through the tunnel only what curl on the host would answer alike: http, or https without certificate checks.
   const protocol = URL.canParse(spec.url) ? new URL(spec.url).protocol : '';
-  const tunnels = batchable && (protocol === 'http:' || (protocol === 'https:' && spec.insecure === true));
+  const tunnels = batchable && sentAsWritten(spec.url) && (protocol === 'http:' || (protocol === 'https:' && spec.insecure === true));
   const firstAttempt = batchable
     ? {
         source: { reader: HTTP_READER, arg: requestArg(spec.url, { insecure: spec.insecure }) },
@@ -197,6 +197,13 @@ export function httpCheck(spec: HttpCheckSpec): Verification {
     }
   }
 }
+
+/**
+ * Whether Node would request the URL as curl does: only RFC 3986's characters and %, less ' and \.
+ * new URL() rewrites others (\ becomes /, { } " < > ` and ' in a query are percent-encoded, tabs
+ * vanish, a space becomes %20), where curl sends them as written or, for spaces, refuses the URL.
+ */
+const sentAsWritten = (url: string) => /^[A-Za-z0-9\-._~:/?#[\]@!$&()*+,;=%]+$/.test(url);
 
 function passwordFrom(env: string): string {
   const password = process.env[env];

@@ -60,3 +60,29 @@ describe("the first attempts of a host's checks", () => {
     }
   });
 });
+
+describe('which first attempts go through a tunnel', () => {
+  const tunnels = (url: string, extra: Partial<Parameters<typeof httpCheck>[0]> = {}) => httpCheck({ url, from: 'host', status: 200, timeoutSeconds: 1, ...extra }).firstAttempt?.throughTunnel !== undefined;
+
+  it('those whose URL Node sends as curl does', () => {
+    expect(tunnels('http://127.0.0.1:9100/metrics')).toBe(true);
+    expect(tunnels('http://127.0.0.1:9100/metrics?collect[]=cpu&x=%20#top')).toBe(true);
+    expect(tunnels('http://[::1]:9100/metrics')).toBe(true);
+    expect(tunnels('HTTP://localhost/metrics')).toBe(true);
+    expect(tunnels('https://127.0.0.1:9100/metrics', { insecure: true })).toBe(true);
+  });
+
+  it("not those new URL() would rewrite: curl sends \\ { } \" ' as written, and refuses spaces and tabs", () => {
+    // Node would ask for /a/b where curl asks for /a\b, and for /a%20b where curl answers 000.
+    for (const url of ['http://127.0.0.1:9100/a\\b', 'http://127.0.0.1:9100/a b', 'http://127.0.0.1:9100/a\tb', 'http://127.0.0.1:9100/{x}', 'http://127.0.0.1:9100/"x"', "http://127.0.0.1:9100/?q='x'", 'http://127.0.0.1:9100/<x>', 'http://127.0.0.1:9100/a`b', 'http://127.0.0.1:9100/é']) {
+      expect(tunnels(url), url).toBe(false);
+      expect(httpCheck({ url, from: 'host', status: 200, timeoutSeconds: 1 }).firstAttempt?.source, url).toBeDefined();
+    }
+  });
+
+  it('not those with basic auth, verified https or from elsewhere', () => {
+    expect(tunnels('http://127.0.0.1:9100/metrics', { basicAuth: { user: 'u', passwordEnv: 'P' } })).toBe(false);
+    expect(tunnels('https://127.0.0.1:9100/metrics')).toBe(false);
+    expect(tunnels('http://127.0.0.1:9100/metrics', { from: 'controller' })).toBe(false);
+  });
+});
