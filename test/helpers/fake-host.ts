@@ -64,8 +64,9 @@ export function fakeHost(state: FakeHostState = {}) {
   const exec = async (command: string) => {
     commands.push(command);
     for (const started of command.matchAll(/systemctl (?:start|restart) '?([^' ]+)\.service/g)) running.add(started[1]!);
-    // Each part of the facts round trip, run one after the other: in a subshell, or a { } group in the script's shell.
-    const parts = [...command.matchAll(/printf '\\n(__fleet_part_[0-9a-f]+_)%d\\n' (\d+); (?:\( ([\s\S]*?) \)|\{ ([\s\S]*?)\n\}) <\/dev\/null 2>&1(?=\nprintf|$)/g)];
+    // Each part of the facts round trip, run one after the other: in a subshell, or a { } group in the script's
+    // shell; the facts script ends with `true`.
+    const parts = [...command.matchAll(/printf '\\n(__fleet_part_[0-9a-f]+_)%d\\n' (\d+); (?:\( ([\s\S]*?) \)|\{ ([\s\S]*?)\n\}) <\/dev\/null 2>&1(?=\nprintf|\ntrue$|$)/g)];
     const stdout = parts.length ? parts.map((part) => `\n${part[1]}${part[2]}\n${answer(part[3] ?? part[4]!)}`).join('') : answer(command);
     return { code: 0, stdout, stderr: '' };
   };
