@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { UsageError } from '../errors.ts';
+import { formatPath } from './zod-issues.ts';
 
 export type Path = readonly (string | number)[];
 
@@ -46,7 +47,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     Pair: (_key, pair, ancestors) => {
       if (!isScalar(pair.key) || String(pair.key.value) !== '__proto__') return undefined;
       const keys = ancestors.filter(isPair).map((outer) => (isScalar(outer.key) ? String(outer.key.value) : '?'));
-      proto = { at: pair.key.range?.[0], path: [...keys, '__proto__'].join('.') };
+      proto = { at: pair.key.range?.[0], path: formatPath([...keys, '__proto__']) };
       return visit.BREAK;
     },
   });

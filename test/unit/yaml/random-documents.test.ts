@@ -64,3 +64,10 @@ describe('random documents to the loaders', () => {
     await fc.assert(fc.asyncProperty(documents, (text) => loadsOrRefusesWithPosition(loadPlaybook, text)), { numRuns: 400 });
   });
 });
+
+describe('a __proto__ key under an odd key (fast-check found the path starting with a blank)', () => {
+  it('names the path with that key quoted', async () => {
+    writeFileSync(file, '" ":\n  hosts:\n    __proto__: /etc/x\n');
+    await expect(loadInventory(file)).rejects.toThrow(`${file}:3:5: " ".hosts.__proto__: "__proto__" is reserved by JavaScript`);
+  });
+});
