@@ -6,7 +6,7 @@ import { HOST_FACTS, parseHostFacts } from '../facts/host-facts.ts';
 import type { ArtifactResource } from '../resources/artifact.ts';
 import type { Verification } from '../resources/http-check.ts';
 import type { ServiceResource } from '../resources/service.ts';
-import type { Change, FactRequest, Facts, Notify, Resource } from '../resources/types.ts';
+import type { Change, FactRequest, FactSource, Facts, Notify, Resource } from '../resources/types.ts';
 import { unmetCondition, type Condition } from './conditions.ts';
 import { recordPendingCommand, strongerAction, type PendingHandler } from './pending-handlers.ts';
 
@@ -32,17 +32,20 @@ export async function planHost(connection: Connection, program: HostProgram, opt
   const tunnelled = connection.tunnelsRefused ? [] : probed.filter((check) => check.firstAttempt!.throughTunnel);
   const scripted = probed.filter((check) => !tunnelled.includes(check));
   const probeKey = (index: number) => `probe:${index}`;
+  // An extra fact that asks what a tunnelled check asks (fleet status reads versions from a check's answer) takes that answer.
+  const extras = (options.extraFacts ?? []).map((request) => ({ request, check: tunnelled.find((check) => sameSource(request, check.firstAttempt!.source)) }));
   const [raw, tunnelProbes] = await Promise.all([
     gatherFacts(connection, [
       ...scripted.map((check, index): FactRequest => ({ key: probeKey(index), ...check.firstAttempt!.source })),
       ...HOST_FACTS,
       ...program.resources.flatMap(({ resource }) => resource.facts()),
-      ...(options.extraFacts ?? []),
+      ...extras.filter(({ check }) => !check).map(({ request }) => request),
     ], { verifyHashes: options.verifyHashes }),
     probeThroughTunnels(connection, tunnelled),
   ]);
-  const facts: Facts = { raw, host: parseHostFacts(raw) };
   const probes = new Map([...scripted.map((check, index) => [check, raw.get(probeKey(index)) ?? ''] as const), ...tunnelProbes]);
+  for (const { request, check } of extras) if (check) raw.set(request.key, probes.get(check) ?? '');
+  const facts: Facts = { raw, host: parseHostFacts(raw) };
   const changes = await Promise.all(
     program.resources.map(async ({ resource, when }): Promise<Change> => {
       const skipped = unmetCondition(when, facts.host);
@@ -54,6 +57,9 @@ export async function planHost(connection: Connection, program: HostProgram, opt
   }
   return { facts, changes, probes };
 }
+
+const sameSource = (request: FactSource, source: FactSource) =>
+  'reader' in request && 'reader' in source ? request.reader.name === source.reader.name && request.arg === source.arg : 'command' in request && 'command' in source && request.command === source.command;
 
 /**
  * The checks' first attempts through SSH tunnels, side by side with the facts round trip. Where the

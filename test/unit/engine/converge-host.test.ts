@@ -71,6 +71,19 @@ describe('a converged host costs one command after connecting', () => {
     expect(extraFacts.every((fact) => raw?.has(fact.key) && ('command' in fact ? commands[0]!.includes(fact.command) : raw.get(fact.key) !== ''))).toBe(true);
   });
 
+  it("fleet status takes a version from the answer of the check that asks the same URL through a tunnel, not from a curl of its own", async () => {
+    const built = program(1);
+    const { connection, commands, tunnels } = fakeHost({ files: built.files, http: { 'http://127.0.0.1:9100/metrics': [200, 'ok\nnode_exporter_build_info{version="1.9.1"} 1\n'] } });
+    const host = { name: 'web1', address: '192.0.2.11', groups: [], labels: {}, vars: {} } as unknown as ResolvedHost;
+    const extraFacts = statusFacts(host, ['app0'], built.program.checks.map(({ check }) => check));
+    let raw: ReadonlyMap<string, string> | undefined;
+    await convergeHost(connection, built.program, { check: true, diff: false, extraFacts, onPlan: async (plan) => void (raw = plan.facts.raw) }, () => {});
+    expect(commands).toHaveLength(1);
+    expect(commands[0]).not.toContain('127.0.0.1:9100/metrics');
+    expect(tunnels).toHaveLength(3);
+    expect(raw?.get('status-version:node_exporter')).toContain('node_exporter_build_info{version="1.9.1"} 1');
+  });
+
   it('a host that changed runs more: the change, then a re-read that also makes the checks\' first attempts', async () => {
     const built = program(3);
     const { connection, commands } = fakeHost({ files: built.files, stopped: ['app1'] });
