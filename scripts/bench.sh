@@ -9,6 +9,7 @@
 #       fleet check with a small playbook against 100 and the given numbers of hosts, each a loopback address
 #       answered by real sshd processes in a private network namespace; writes scripts/bench/results/scale.json.
 #   scripts/bench/readme.ts  regenerates the README's benchmark section from those JSON files.
+#   scripts/bench/script-cost.ts LAB_INVENTORY FLEET_LOG_JSONL  what each part of a facts round trip costs the hosts.
 #
 # Needs root (the lab: systemd-nspawn, a bridge). Run it on a quiet machine: every lab host shares its cores.
 set -euo pipefail
